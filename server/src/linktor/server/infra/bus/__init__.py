@@ -1,0 +1,1 @@
+"""The event bus port and its implementations (in-process and NATS JetStream)."""

@@ -1,0 +1,1 @@
+"""Rate limiter and cache ports with in-memory and Redis implementations."""

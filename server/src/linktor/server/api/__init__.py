@@ -1,0 +1,1 @@
+"""The platform's transports: the gRPC server, the HTTP app, and the shared error mapping."""

@@ -1,0 +1,67 @@
+"""The composition root: the one place that turns Settings into concrete adapters.
+
+Tests build a Container with fakes instead; nothing else in the server constructs adapters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from linktor.server.config import Settings
+from linktor.server.identity.adapters.sql import SqlIdentityUnitOfWork
+from linktor.server.infra.bus.factory import create_bus
+from linktor.server.infra.bus.port import EventBus
+from linktor.server.infra.cache.factory import create_cache, create_rate_limiter
+from linktor.server.infra.cache.port import Cache, RateLimiter
+from linktor.server.infra.db import migrate
+from linktor.server.infra.db.engine import create_engine
+from linktor.server.logs import get_logger
+from linktor.server.shared.clock import Clock, SystemClock
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Container:
+    """Everything the use cases and transports need, wired once per process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    bus: EventBus
+    cache: Cache
+    rate_limiter: RateLimiter
+    clock: Clock = field(default_factory=SystemClock)
+
+    def identity_uow(self, tenant_id: str | None = None) -> SqlIdentityUnitOfWork:
+        return SqlIdentityUnitOfWork(self.engine, tenant_id=tenant_id)
+
+    async def close(self) -> None:
+        """Release everything, in reverse order of acquisition."""
+        await self.bus.close()
+        await self.cache.close()
+        await self.engine.dispose()
+
+
+async def build_container(settings: Settings) -> Container:
+    """Create the adapters the settings select, migrate SQLite, connect the bus."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.effective_database_url, pool_size=settings.db_pool_size)
+    bus = create_bus(settings.nats_url)
+    cache = create_cache(settings.redis_url)
+    container = Container(
+        settings=settings,
+        engine=engine,
+        bus=bus,
+        cache=cache,
+        rate_limiter=create_rate_limiter(settings.redis_url),
+    )
+    try:
+        if settings.should_migrate_on_start:
+            await migrate.upgrade(engine)
+        await bus.start()
+    except BaseException:
+        await container.close()
+        raise
+    return container

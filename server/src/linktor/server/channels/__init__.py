@@ -1,0 +1,1 @@
+"""Channels: the tenant's connections to providers, served by adapter plugins."""

@@ -1,0 +1,1 @@
+"""api ring of the channels context."""

@@ -1,0 +1,138 @@
+"""The ``linktor`` command: serve, migrate, and operator tools.
+
+Errors a person can fix (bad configuration, unreachable database) print one line and exit
+non-zero; tracebacks only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+
+from linktor.server import __version__
+from linktor.server.config import ConfigError, Settings, load_settings
+from linktor.server.logs import configure_logging
+from linktor.server.shared.errors import DomainError
+
+app = typer.Typer(
+    name="linktor",
+    help="Linktor: open-source multichannel messaging platform.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_state = {"debug": False}
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"linktor: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        _fail(f"configuration error: {exc}", 2)
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def _run(coro: object) -> None:
+    """Run a coroutine; turn known failures into one line."""
+    try:
+        asyncio.run(coro)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        pass
+    except (DomainError, OSError, ConnectionError) as exc:
+        if _state["debug"]:
+            raise
+        _fail(f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        if _state["debug"]:
+            raise
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        _fail(f"{type(exc).__name__}: {reason} (run with --debug for details)")
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+@app.command()
+def serve(
+    banner: Annotated[
+        bool, typer.Option("--banner", help="Print addresses and a first step when ready.")
+    ] = False,
+) -> None:
+    """Run the whole platform in one process (gRPC, HTTP, workers)."""
+    from linktor.server.runtime import Platform
+    from linktor.server.runtime import serve as run_serve
+
+    settings = _settings()
+
+    def announce(platform: Platform) -> None:
+        if banner:
+            _print_banner(platform)
+
+    _run(run_serve(settings, on_ready=announce))
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (idempotent)."""
+    from linktor.server.infra.db import migrate as migrations
+    from linktor.server.infra.db.engine import create_engine
+
+    settings = _settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await migrations.upgrade(engine)
+            typer.echo(f"database at revision {await migrations.current_revision(engine)}")
+        finally:
+            await engine.dispose()
+
+    _run(run())
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def _print_banner(platform: object) -> None:
+    from linktor.server.runtime import Platform
+
+    assert isinstance(platform, Platform)
+    host = platform.settings.grpc_addr.rpartition(":")[0]
+    grpc = f"{host}:{platform.grpc_port}"
+    mode = "embedded" if platform.settings.embedded else "scaled"
+    lines = [
+        "",
+        f"Linktor {__version__} is running ({mode} mode).",
+        f"  gRPC   {grpc}   (grpcurl -plaintext {grpc} list)",
+        f"  HTTP   http://{host}:{platform.http_port}   (/healthz, /readyz)",
+        f"  data   {platform.settings.data_dir.resolve()}",
+        "",
+        "Stop with Ctrl-C. Docs: docs/getting-started.md",
+        "",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

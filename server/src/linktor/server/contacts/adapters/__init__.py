@@ -1,0 +1,1 @@
+"""adapters ring of the contacts context."""

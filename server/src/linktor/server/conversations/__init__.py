@@ -1,0 +1,1 @@
+"""Conversations and the agent workflow (status, assignment, unread, reply window)."""

@@ -1,0 +1,1 @@
+"""domain ring of the conversations context."""

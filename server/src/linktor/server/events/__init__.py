@@ -1,0 +1,1 @@
+"""The per-tenant event log with sequence numbers, and real-time streams."""

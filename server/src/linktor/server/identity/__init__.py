@@ -1,0 +1,1 @@
+"""Identity and tenancy: tenants, users and roles, API keys, authentication."""

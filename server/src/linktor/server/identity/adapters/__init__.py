@@ -1,0 +1,1 @@
+"""adapters ring of the identity context."""

@@ -1,0 +1,1 @@
+"""Database access shared by the contexts: engine, table metadata, unit of work, migrations."""

@@ -1,0 +1,1 @@
+"""Messaging: canonical messages, the send pipeline (outbox, delivery), attachments."""

@@ -1,0 +1,1 @@
+"""app ring of the messaging context."""

@@ -1,0 +1,1 @@
+"""domain ring of the messaging context."""

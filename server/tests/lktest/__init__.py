@@ -1,0 +1,1 @@
+"""Test support for the server's tests: real services, databases, and a `linktor serve` runner."""

@@ -18,8 +18,9 @@ from typing import Any
 import grpc
 import uvicorn
 
-from linktor.server.api.grpc_server import Registration, build_grpc_server, set_serving
+from linktor.server.api.grpc_server import build_grpc_server, set_serving
 from linktor.server.api.http_app import build_http_app
+from linktor.server.api.wiring import grpc_interceptors, grpc_registrations, http_routes
 from linktor.server.bootstrap import Container, build_container
 from linktor.server.config import Settings
 from linktor.server.infra.db.engine import ping as db_ping
@@ -53,8 +54,9 @@ class Platform:
     async def start(self) -> None:
         started = time.monotonic()
         self.container = container = await build_container(self.settings)
-        registrations: list[Registration] = []
-        self.grpc_server, self.health = build_grpc_server(registrations)
+        self.grpc_server, self.health = build_grpc_server(
+            grpc_registrations(container), interceptors=grpc_interceptors(container)
+        )
         self.grpc_port = self.grpc_server.add_insecure_port(self.settings.grpc_addr)
         if self.grpc_port == 0:
             raise OSError(f"cannot listen on LINKTOR_GRPC_ADDR {self.settings.grpc_addr}")
@@ -65,7 +67,8 @@ class Platform:
                 ("database", lambda: db_ping(container.engine)),
                 ("bus", container.bus.ping),
                 ("cache", container.cache.ping),
-            ]
+            ],
+            http_routes(container),
         )
         host, _, port = self.settings.http_addr.rpartition(":")
         config = uvicorn.Config(

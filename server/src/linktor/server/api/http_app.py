@@ -4,12 +4,12 @@ files are mounted here by later parts of the platform."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from linktor.server.logs import get_logger
 
@@ -21,7 +21,7 @@ ReadinessCheck = tuple[str, Callable[[], Awaitable[None]]]
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
-def build_http_app(checks: list[ReadinessCheck]) -> Starlette:
+def build_http_app(checks: list[ReadinessCheck], routes: Sequence[BaseRoute] = ()) -> Starlette:
     async def healthz(_request: Request) -> JSONResponse:
         """Liveness: the process answers. Never touches dependencies."""
         return JSONResponse({"status": "ok"})
@@ -43,4 +43,4 @@ def build_http_app(checks: list[ReadinessCheck]) -> Starlette:
             status_code=200 if ready else 503,
         )
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/readyz", readyz)])
+    return Starlette(routes=[Route("/healthz", healthz), Route("/readyz", readyz), *routes])

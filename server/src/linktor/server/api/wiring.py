@@ -1,0 +1,30 @@
+"""What the gRPC server serves: each context's servicers and the interceptors.
+
+This is part of the composition root: a context that gains a servicer registers it here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+from linktor.server.api.grpc_server import Registration
+from linktor.server.bootstrap import Container
+
+
+def grpc_registrations(container: Container) -> list[Registration]:
+    """(add_XServicer_to_server, servicer) pairs for every implemented service."""
+    registrations: list[Registration] = []
+    return registrations
+
+
+def grpc_interceptors(container: Container) -> list[Any]:
+    """Interceptors run after error mapping, in order (authentication first)."""
+    return []
+
+
+def http_routes(container: Container) -> list[BaseRoute]:
+    """Routes mounted on the HTTP server besides /healthz and /readyz (REST under /v1,
+    provider webhooks, WebSockets, static files)."""
+    return []

@@ -1,0 +1,1 @@
+"""The adapter plugin host: launches, supervises and connects to channel adapters."""

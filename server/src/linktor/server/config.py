@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "LINKTOR_"
@@ -26,6 +26,44 @@ def _host_port(value: str, *, variable: str) -> str:
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError(f"must be HOST:PORT (for example 127.0.0.1:{variable}), got {value!r}")
     return value
+
+
+class PlanSettings(BaseModel):
+    """One plan's limits (0 = unlimited) and feature flags; see docs/auth.md#plans."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    display_name: str = ""
+    messages_per_month: int = Field(0, ge=0)
+    channels: int = Field(0, ge=0)
+    agents: int = Field(0, ge=0)
+    api_keys: int = Field(0, ge=0)
+    features: dict[str, bool] = Field(default_factory=dict)
+
+
+def _default_plans() -> dict[str, PlanSettings]:
+    return {
+        "free": PlanSettings(
+            display_name="Free",
+            messages_per_month=1_000,
+            channels=2,
+            agents=3,
+            api_keys=2,
+            features={"webhooks": True, "analytics": False, "sso": False},
+        ),
+        "pro": PlanSettings(
+            display_name="Pro",
+            messages_per_month=100_000,
+            channels=20,
+            agents=25,
+            api_keys=20,
+            features={"webhooks": True, "analytics": True, "sso": False},
+        ),
+        "enterprise": PlanSettings(
+            display_name="Enterprise",
+            features={"webhooks": True, "analytics": True, "sso": True},
+        ),
+    }
 
 
 class Settings(BaseSettings):
@@ -50,6 +88,29 @@ class Settings(BaseSettings):
     migrate_on_start: bool | None = Field(
         None, description="Apply migrations at start; default: yes on SQLite, no otherwise."
     )
+    # Identity and tenancy (docs/auth.md).
+    jwt_secret: SecretStr | None = Field(
+        None, description="HS* signing secret (32+ bytes); unset = jwt_key_file or generated."
+    )
+    jwt_key_file: Path | None = Field(
+        None, description="File with the HS* secret or the RS256/ES256 PEM private key."
+    )
+    jwt_algorithm: Literal["HS256", "HS384", "HS512", "RS256", "ES256"] = "HS256"
+    jwt_issuer: str = "linktor"
+    jwt_audience: str = "linktor-api"
+    access_token_ttl_seconds: int = Field(900, ge=60, le=86_400)
+    refresh_token_ttl_seconds: int = Field(30 * 86_400, ge=3_600, le=365 * 86_400)
+    auth_cache_ttl_seconds: float = Field(
+        5.0, ge=0, le=60, description="How long a revoked key or role change may go unseen."
+    )
+    rate_limit_tenant_per_second: float = Field(100.0, gt=0)
+    rate_limit_tenant_burst: int = Field(200, ge=1)
+    rate_limit_api_key_per_second: float = Field(50.0, gt=0)
+    rate_limit_api_key_burst: int = Field(100, ge=1)
+    login_attempts_per_account_per_minute: int = Field(10, ge=1)
+    login_attempts_per_address_per_minute: int = Field(30, ge=1)
+    plans: dict[str, PlanSettings] = Field(default_factory=_default_plans)
+    default_plan: str = "free"
 
     @field_validator("grpc_addr")
     @classmethod
@@ -100,6 +161,27 @@ class Settings(BaseSettings):
             raise ValueError(f"must look like redis://HOST:PORT/DB, got {value!r}")
         return value
 
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes (use `openssl rand -base64 48`)")
+        return value
+
+    @model_validator(mode="after")
+    def _plans_known(self) -> Settings:
+        if self.default_plan not in self.plans:
+            raise ValueError(
+                f"{ENV_PREFIX}DEFAULT_PLAN: {self.default_plan!r} is not one of the plans"
+                f" {sorted(self.plans)} (LINKTOR_PLANS)"
+            )
+        if self.jwt_algorithm[:2] != "HS" and self.jwt_key_file is None:
+            raise ValueError(
+                f"{ENV_PREFIX}JWT_ALGORITHM: {self.jwt_algorithm} needs LINKTOR_JWT_KEY_FILE"
+                " (a PEM private key)"
+            )
+        return self
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -124,8 +206,11 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else "?"
         message = str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:  # a check across fields: its message names the variables
+            raise ConfigError(message) from None
+        field = str(error["loc"][0])
         raw = error.get("input")
-        shown = "" if raw is None or "url" in field else f" (got {raw!r})"
+        hidden = raw is None or any(word in field for word in ("url", "secret", "key"))
+        shown = "" if hidden else f" (got {raw!r})"
         raise ConfigError(f"{ENV_PREFIX}{field.upper()}: {message}{shown}") from None

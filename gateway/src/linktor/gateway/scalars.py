@@ -13,7 +13,6 @@ import math
 import re
 from typing import cast
 
-from google.protobuf import field_mask_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
@@ -146,7 +145,8 @@ def parse_text_message(message: Message, text: str) -> None:
         elif name == "google.protobuf.FieldMask":
             # Accept both the JSON spelling (camelCase) and proto field names.
             paths = [_snake(p.strip()) for p in text.split(",") if p.strip()]
-            message.CopyFrom(field_mask_pb2.FieldMask(paths=paths))
+            message.Clear()
+            message.paths.extend(paths)  # type: ignore[attr-defined]
         elif name in _WRAPPERS:
             inner = cast(FieldDescriptor, message.DESCRIPTOR.fields_by_name["value"])
             message.value = parse_scalar(inner, text)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from linktor.gateway.openapi.paths import STATUS_REF, QueryParameters, openapi_p
 from linktor.gateway.openapi.schemas import Schema, SchemaBuilder
 from linktor.gateway.routes import Route
 
+OPENAPI_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 NDJSON = "application/x-ndjson"
 SSE = "text/event-stream"
 
@@ -176,6 +177,14 @@ def _pagination(route: Route) -> dict[str, str]:
     }
 
 
+def _openapi_methods(http_method: str) -> list[str]:
+    """OpenAPI names of a binding's method: ``custom: {kind: "*"}`` stands for all of them;
+    a custom kind OpenAPI cannot express (not an HTTP method it knows) is left out."""
+    if http_method == "*":
+        return ["get", "put", "post", "delete", "patch"]
+    return [http_method.lower()] if http_method.lower() in OPENAPI_METHODS else []
+
+
 def build_openapi(
     routes: Sequence[Route],
     files: Sequence[descriptor_pb2.FileDescriptorProto],
@@ -190,10 +199,11 @@ def build_openapi(
     counts: dict[str, int] = {}
     for route in routes:
         name = f"{route.method.containing_service.name}_{route.method.name}"
-        counts[name] = counts.get(name, 0) + 1
-        operation_id = name if counts[name] == 1 else f"{name}_{counts[name]}"
-        path, operation = builder.operation(route, operation_id)
-        paths.setdefault(path, {})[route.http_method.lower()] = operation
+        for http_method in _openapi_methods(route.http_method):
+            counts[name] = counts.get(name, 0) + 1
+            operation_id = name if counts[name] == 1 else f"{name}_{counts[name]}"
+            path, operation = builder.operation(route, operation_id)
+            paths.setdefault(path, {})[http_method] = operation
     packages = {r.method.containing_service.file.package for r in routes}
     messages, enums = _declared(files, packages, pool)
     for message in messages:

@@ -14,6 +14,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from linktor.gateway.openapi.schemas import WELL_KNOWN, Schema, SchemaBuilder, ref
 from linktor.gateway.routes import Route
+from linktor.gateway.scalars import TEXT_MESSAGES
 from linktor.gateway.template import SegmentKind
 
 STATUS_REF = ref("google.rpc.Status")
@@ -23,6 +24,8 @@ _MAX_QUERY_DEPTH = 3
 def singular(collection: str) -> str:
     if collection.endswith("ies"):
         return collection[:-3] + "y"
+    if collection.endswith("lves"):
+        return collection[:-3] + "f"  # shelves -> shelf
     if collection.endswith("sses"):
         return collection[:-2]
     if collection.endswith("s") and len(collection) > 1:
@@ -107,8 +110,8 @@ class QueryParameters:
                 continue
             json_path = json_prefix + field.json_name
             nested = field.message_type
-            if nested is not None and nested.full_name not in WELL_KNOWN:
-                if _is_nested_query(field, seen):
+            if nested is not None and nested.full_name not in TEXT_MESSAGES:
+                if nested.full_name not in WELL_KNOWN and _is_nested_query(field, seen):
                     params += self._walk(
                         nested, proto_path + ".", json_path + ".", skip, (*seen, nested.full_name)
                     )

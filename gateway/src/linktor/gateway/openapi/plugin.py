@@ -7,6 +7,7 @@ Parameters (comma separated ``key=value``; in buf.gen.yaml, one ``opt`` entry ea
 - ``public=pkg.Service.Method`` (repeatable): methods that need no credentials
 
 Run it with ``strategy: all`` so that it sees every file at once and writes one document.
+An invocation whose files have no google.api.http rules writes nothing.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ def generate(request: plugin_pb2.CodeGeneratorRequest) -> plugin_pb2.CodeGenerat
             for s in f.service
         ]
         table = build_routes(services)
+        if not table.routes:
+            # buf runs the plugin once per input; an input without HTTP rules (for example
+            # vendored third-party services) must not overwrite the document with nothing.
+            return response
         public_unknown = options.public_methods - {r.method.full_name for r in table.routes}
         if public_unknown:
             raise ParameterError(

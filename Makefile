@@ -42,8 +42,9 @@ setup-tools: setup $(BUF) ## Also install buf (only needed to change the contrac
 # ---------------------------------------------------------------- contracts
 .PHONY: gen
 gen: setup-tools ## Regenerate gen/ from proto/ (the only writer of gen/).
-	rm -rf gen/python/linktor
+	rm -rf gen/python/linktor gen/python/hashicorp
 	$(BUF) generate
+	$(BUF) generate --template buf.gen.goplugin.yaml
 	$(MAKE) gen-post
 
 .PHONY: gen-post

@@ -21,10 +21,10 @@ def new_tenant(tenant_id: str | None = None) -> Tenant:
 
 async def test_add_and_get_round_trip(engine: AsyncEngine) -> None:
     tenant = new_tenant()
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         await uow.tenants.add(tenant)
         await uow.commit()
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         stored = await uow.tenants.get(tenant.id)
     assert stored == tenant
     assert stored is not None and stored.create_time.tzinfo is not None
@@ -32,19 +32,19 @@ async def test_add_and_get_round_trip(engine: AsyncEngine) -> None:
 
 async def test_uncommitted_work_is_rolled_back(engine: AsyncEngine) -> None:
     tenant = new_tenant()
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         await uow.tenants.add(tenant)
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         assert await uow.tenants.get(tenant.id) is None
 
 
 async def test_an_exception_rolls_back(engine: AsyncEngine) -> None:
     tenant = new_tenant()
     with pytest.raises(RuntimeError):
-        async with SqlIdentityUnitOfWork(engine) as uow:
+        async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
             await uow.tenants.add(tenant)
             raise RuntimeError("boom")
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         assert await uow.tenants.get(tenant.id) is None
 
 
@@ -52,29 +52,29 @@ async def test_duplicate_id_is_already_exists_and_the_transaction_survives(
     engine: AsyncEngine,
 ) -> None:
     tenant, other = new_tenant(), new_tenant()
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         await uow.tenants.add(tenant)
         await uow.commit()
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         with pytest.raises(AlreadyExists):
             await uow.tenants.add(tenant)
         await uow.tenants.add(other)  # the failed insert did not poison the transaction
         await uow.commit()
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         assert await uow.tenants.get(other.id) is not None
 
 
 async def test_optimistic_concurrency_on_update(engine: AsyncEngine) -> None:
     tenant = new_tenant()
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         await uow.tenants.add(tenant)
         await uow.commit()
     suspended = tenant.suspend("unpaid invoices", NOW + timedelta(days=1))
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         saved = await uow.tenants.update(suspended, expected_version=tenant.version)
         await uow.commit()
     assert saved.version == tenant.version + 1
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         with pytest.raises(Aborted):
             await uow.tenants.update(suspended, expected_version=tenant.version)
         stored = await uow.tenants.get(tenant.id)
@@ -87,13 +87,13 @@ async def test_optimistic_concurrency_on_update(engine: AsyncEngine) -> None:
 async def test_list_pages_in_id_order_and_filters_by_state(engine: AsyncEngine) -> None:
     prefix = unique_id("p")[:10]
     ids = [f"{prefix}-{i:02d}" for i in range(5)]
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         for tenant_id in reversed(ids):
             await uow.tenants.add(new_tenant(tenant_id))
         await uow.commit()
     seen: list[str] = []
     after = f"{prefix}-"
-    async with SqlIdentityUnitOfWork(engine) as uow:
+    async with SqlIdentityUnitOfWork(engine, privileged=True) as uow:
         while True:
             page = [
                 t

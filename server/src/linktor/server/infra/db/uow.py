@@ -3,7 +3,9 @@
 Each bounded context subclasses it to expose its repositories, bound to the transaction's
 connection. On PostgreSQL the tenant of the unit of work is set as a transaction-local
 setting (``linktor.tenant_id``) that row-level security policies read, so a query that
-forgot its tenant filter sees nothing (defence in depth, see docs/adr).
+forgot its tenant filter sees nothing (defence in depth, see
+docs/adr/0005-tenant-isolation.md). A privileged unit of work sets ``linktor.bypass_rls``
+instead; only code that must work across tenants constructs one.
 """
 
 from __future__ import annotations
@@ -32,9 +34,15 @@ def is_connection_error(exc: BaseException) -> bool:
 class SqlUnitOfWork:
     """Base unit of work; subclasses bind repositories in :meth:`_bind`."""
 
-    def __init__(self, engine: AsyncEngine, *, tenant_id: str | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, tenant_id: str | None = None, privileged: bool = False
+    ) -> None:
+        """A unit of work scoped to ``tenant_id`` (RLS shows only that tenant's rows), or,
+        with ``privileged=True``, one that sees every tenant (operator APIs, credential
+        lookups before the tenant is known, background workers). Neither: no tenant rows."""
         self._engine = engine
         self.tenant_id = tenant_id
+        self.privileged = privileged
         self._conn: AsyncConnection | None = None
         self._committed = False
 
@@ -52,10 +60,13 @@ class SqlUnitOfWork:
         try:
             self._conn = await self._engine.connect()
             await self._conn.begin()
-            if self.tenant_id is not None and self.dialect == "postgresql":
+            if self.dialect == "postgresql" and (self.tenant_id is not None or self.privileged):
                 await self._conn.execute(
-                    text("SELECT set_config('linktor.tenant_id', :tenant, true)"),
-                    {"tenant": self.tenant_id},
+                    text(
+                        "SELECT set_config('linktor.tenant_id', :tenant, true),"
+                        " set_config('linktor.bypass_rls', :bypass, true)"
+                    ),
+                    {"tenant": self.tenant_id or "", "bypass": "on" if self.privileged else ""},
                 )
         except BaseException as exc:
             await self._close()

@@ -73,10 +73,9 @@ def serve(
     ] = False,
 ) -> None:
     """Run the whole platform in one process (gRPC, HTTP, workers)."""
+    settings = _settings()  # validate before the slow imports: config errors are instant
     from linktor.server.runtime import Platform
     from linktor.server.runtime import serve as run_serve
-
-    settings = _settings()
 
     def announce(platform: Platform) -> None:
         if banner:

@@ -211,6 +211,10 @@ def load_settings(**overrides: object) -> Settings:
             raise ConfigError(message) from None
         field = str(error["loc"][0])
         raw = error.get("input")
-        hidden = raw is None or any(word in field for word in ("url", "secret", "key"))
+        hidden = (
+            raw is None
+            or "got " in message  # the validator already shows the value
+            or any(word in field for word in ("url", "secret", "key"))
+        )
         shown = "" if hidden else f" (got {raw!r})"
         raise ConfigError(f"{ENV_PREFIX}{field.upper()}: {message}{shown}") from None

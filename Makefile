@@ -29,6 +29,12 @@ $(UV):
 	$(UV) sync --frozen --quiet
 	@touch $@
 
+GRPCURL := .tools/bin/grpcurl
+GRPCURL_VERSION := v1.9.4
+
+$(GRPCURL):
+	GOBIN=$(CURDIR)/.tools/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+
 $(BUF): tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -37,14 +43,22 @@ $(BUF): tools/package.json tools/package-lock.json
 setup: .venv/.synced ## Install the Python workspace (uv, locked) — all `make run` needs.
 
 .PHONY: setup-tools
-setup-tools: setup $(BUF) ## Also install buf (only needed to change the contracts).
+setup-tools: setup $(BUF) $(GRPCURL) ## Also install buf and grpcurl (contracts, tests).
 
 # ---------------------------------------------------------------- contracts
 .PHONY: gen
-gen: setup-tools ## Regenerate gen/ from proto/ (the only writer of gen/).
-	rm -rf gen/python/linktor gen/python/hashicorp
-	$(BUF) generate
-	$(BUF) generate --template buf.gen.goplugin.yaml
+gen: setup $(BUF) ## Regenerate gen/ from proto/ (the only writer of gen/).
+	@# Generate into a scratch tree, then swap each generated root in with a rename, so
+	@# processes importing gen/python never see it half-written or missing.
+	rm -rf .gen-tmp
+	$(BUF) generate -o .gen-tmp
+	$(BUF) generate --template buf.gen.goplugin.yaml -o .gen-tmp
+	for new in .gen-tmp/gen/python/* .gen-tmp/gen/openapi/*; do \
+	  dest=$${new#.gen-tmp/}; rm -rf "$$dest.old"; \
+	  if [ -e "$$dest" ]; then mv "$$dest" "$$dest.old"; fi; \
+	  mkdir -p "$$(dirname "$$dest")"; mv "$$new" "$$dest"; rm -rf "$$dest.old"; \
+	done
+	rm -rf .gen-tmp
 	$(MAKE) gen-post
 
 .PHONY: gen-post
@@ -59,12 +73,12 @@ check-gen: gen ## Fail if `make gen` changes anything under gen/.
 	@echo "gen/ is up to date."
 
 .PHONY: buf-lint
-buf-lint: setup-tools ## buf lint and buf format on proto/.
+buf-lint: setup $(BUF) ## buf lint and buf format on proto/.
 	$(BUF) lint
 	$(BUF) format -d --exit-code proto
 
 .PHONY: buf-breaking
-buf-breaking: setup-tools ## buf breaking (FILE) against BUF_BREAKING_AGAINST (default: previous commit).
+buf-breaking: setup $(BUF) ## buf breaking (FILE) against BUF_BREAKING_AGAINST (default: previous commit).
 	@if git rev-parse -q --verify HEAD~1 >/dev/null; then \
 	  $(BUF) breaking --against '$(BUF_BREAKING_AGAINST)'; \
 	else echo "no previous commit: nothing to compare"; fi
@@ -94,7 +108,7 @@ services-stop: ## Stop exactly what `make services` started.
 PYTEST := $(PY) -m pytest
 
 .PHONY: test
-test: setup services check ## Everything CI runs: contracts, lint, and every test on both backends.
+test: setup-tools services check ## Everything CI runs: contracts, lint, and every test on both backends.
 	set -a; eval "$$(scripts/services.sh env)"; set +a; $(PYTEST) $(PYTEST_ARGS)
 
 .PHONY: check

@@ -83,15 +83,15 @@ def services_of(
 ) -> list[ServiceDescriptor]:
     """The services declared in ``files`` (or just those named in ``only``, fully qualified)."""
     wanted = set(only)
+    missing = set(wanted)
     services = []
     for file in files:
         for service in file.service:
             full_name = f"{file.package}.{service.name}" if file.package else service.name
             if not wanted or full_name in wanted:
                 services.append(pool.FindServiceByName(full_name))
-                wanted.discard(full_name)
-    if wanted:
-        raise DescriptorSetError(
-            f"service(s) not in the descriptor set: {', '.join(sorted(wanted))}"
-        )
+                missing.discard(full_name)
+    if missing:
+        names = ", ".join(sorted(missing))
+        raise DescriptorSetError(f"service(s) not in the descriptor set: {names}")
     return services

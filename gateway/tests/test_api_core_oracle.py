@@ -87,7 +87,7 @@ def _scalar(field: Any, rng: random.Random) -> Any:
     if kind == _F.TYPE_BOOL:
         return True
     if kind == _F.TYPE_ENUM:
-        return rng.choice([v.number for v in field.enum_type.values[1:]])  # type: ignore[union-attr]
+        return rng.choice([v.number for v in field.enum_type.values[1:]])
     if kind in (_F.TYPE_DOUBLE, _F.TYPE_FLOAT):
         return rng.choice([0.5, -2.25, 1e10])
     if kind == _F.TYPE_BYTES:

@@ -7,8 +7,15 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from linktor.server.identity.adapters.sql_audit import SqlAuditRepository, SqlUsageRepository
+from linktor.server.identity.adapters.sql_credentials import (
+    SqlApiKeyRepository,
+    SqlOperatorKeyRepository,
+    SqlRefreshTokenRepository,
+)
+from linktor.server.identity.adapters.sql_people import SqlMembershipRepository, SqlUserRepository
 from linktor.server.identity.adapters.tables import tenants
 from linktor.server.identity.domain.tenant import Tenant, TenantState
 from linktor.server.infra.db.uow import SqlUnitOfWork
@@ -87,6 +94,33 @@ class SqlTenantRepository:
 
 class SqlIdentityUnitOfWork(SqlUnitOfWork):
     tenants: SqlTenantRepository
+    users: SqlUserRepository
+    memberships: SqlMembershipRepository
+    api_keys: SqlApiKeyRepository
+    refresh_tokens: SqlRefreshTokenRepository
+    audit: SqlAuditRepository
+    operator_keys: SqlOperatorKeyRepository
+    usage: SqlUsageRepository
 
     def _bind(self, conn: AsyncConnection) -> None:
         self.tenants = SqlTenantRepository(conn)
+        self.users = SqlUserRepository(conn)
+        self.memberships = SqlMembershipRepository(conn)
+        self.api_keys = SqlApiKeyRepository(conn)
+        self.refresh_tokens = SqlRefreshTokenRepository(conn)
+        self.audit = SqlAuditRepository(conn)
+        self.operator_keys = SqlOperatorKeyRepository(conn)
+        self.usage = SqlUsageRepository(conn)
+
+
+class SqlIdentityStore:
+    """Units of work on one engine: tenant-scoped (RLS) or privileged (every tenant)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def scoped(self, tenant_id: str) -> SqlIdentityUnitOfWork:
+        return SqlIdentityUnitOfWork(self._engine, tenant_id=tenant_id)
+
+    def privileged(self) -> SqlIdentityUnitOfWork:
+        return SqlIdentityUnitOfWork(self._engine, privileged=True)

@@ -1,0 +1,1 @@
+"""Linktor benchmarks: `make bench` (or `python -m bench [NAME ...]`)."""

@@ -1,0 +1,1 @@
+"""Embedded `linktor serve`: cold start to ready, and idle RSS."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     ForeignKey,
     Index,
@@ -36,6 +37,8 @@ conversations = Table(
     Column("create_time", UTCDateTime, nullable=False),
     Column("update_time", UTCDateTime, nullable=False),
     Column("resolve_time", UTCDateTime, nullable=True),
+    # Messages ever stored in the conversation; each message takes the next number.
+    Column("message_seq", BigInteger, nullable=False, server_default="0"),
     Column("version", Integer, nullable=False, server_default="1"),
     UniqueConstraint("tenant_id", "channel_id", "contact_id"),
     Index(None, "tenant_id", "last_activity_time", "id"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -15,7 +14,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    false,
 )
 
 from linktor.server.infra.db.types import UTCDateTime, metadata
@@ -26,6 +24,8 @@ messages = Table(
     Column("id", String(64), primary_key=True),
     Column("tenant_id", String(64), ForeignKey("tenants.id"), nullable=False),
     Column("conversation_id", String(64), ForeignKey("conversations.id"), nullable=False),
+    # Position in the conversation (acceptance order); delivery follows it.
+    Column("seq", BigInteger, nullable=False),
     Column("channel_id", String(64), nullable=False),
     Column("contact_id", String(64), nullable=False),
     Column("direction", String(16), nullable=False),
@@ -54,6 +54,7 @@ messages = Table(
     Column("provider_time", UTCDateTime, nullable=True),
     # Provider redeliveries are stored once.
     UniqueConstraint("channel_id", "provider_message_id"),
+    UniqueConstraint("conversation_id", "seq"),
     Index(None, "tenant_id", "conversation_id", "id"),
     Index(None, "status", "next_attempt_time"),
 )
@@ -90,7 +91,7 @@ attachments = Table(
 )
 
 # Transactional outbox: written in the same transaction as the change it announces, and
-# relayed to the bus afterwards (DESIGN §4).
+# relayed to the bus afterwards (DESIGN §4); the relay deletes the rows it published.
 outbox = Table(
     "outbox",
     metadata,
@@ -104,9 +105,6 @@ outbox = Table(
     Column("payload", LargeBinary, nullable=False),
     Column("headers", JSON, nullable=False),
     Column("create_time", UTCDateTime, nullable=False),
-    Column("published", Boolean, nullable=False, server_default=false()),
-    Column("publish_time", UTCDateTime, nullable=True),
-    Index(None, "published", "id"),
 )
 
 idempotency_keys = Table(

@@ -188,6 +188,12 @@ def _serialize(message: Message) -> bytes:
     return message.SerializeToString()
 
 
+@pytest.fixture
+def echo_handlers(test_api: TestApi) -> list[grpc.GenericRpcHandler[Any, Any]]:
+    """The echo service's handlers, for in-process invocation."""
+    return EchoServer(test_api).handlers()
+
+
 @pytest.fixture(scope="session")
 async def echo_target(test_api: TestApi) -> AsyncIterator[str]:
     server = grpc.aio.server()

@@ -12,8 +12,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -114,12 +115,31 @@ async def serve(
         )
         server = uvicorn.Server(
             uvicorn.Config(
-                app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off"
+                app,
+                host=host,
+                port=port,
+                log_level=log_level,
+                access_log=False,
+                lifespan="off",
+                # X-Forwarded-For is handled by the forwarding rules; these cost CPU per request.
+                proxy_headers=False,
+                server_header=False,
+                date_header=False,
             )
         )
         await server.serve()
     finally:
         await channel.close(None)
+
+
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (a third less CPU per request), else asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -129,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     host, port = args.listen
     try:
-        asyncio.run(serve(config_from(args), host, port, args.log_level, args.print_routes))
+        run(serve(config_from(args), host, port, args.log_level, args.print_routes))
     except (DescriptorSetError, RouteError) as error:
         print(f"linktor-gateway: {error}", file=sys.stderr)
         sys.exit(2)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from linktor.server.config import Settings
 from linktor.server.identity.adapters.sql import SqlIdentityUnitOfWork
+from linktor.server.identity.module import IdentityServices, build_identity
 from linktor.server.infra.bus.factory import create_bus
 from linktor.server.infra.bus.port import EventBus
 from linktor.server.infra.cache.factory import create_cache, create_rate_limiter
@@ -33,9 +34,17 @@ class Container:
     cache: Cache
     rate_limiter: RateLimiter
     clock: Clock = field(default_factory=SystemClock)
+    # Identity and tenancy: the authenticator every transport calls, plan limits, use cases.
+    identity: IdentityServices = field(init=False)
 
-    def identity_uow(self, tenant_id: str | None = None) -> SqlIdentityUnitOfWork:
-        return SqlIdentityUnitOfWork(self.engine, tenant_id=tenant_id)
+    def __post_init__(self) -> None:
+        self.identity = build_identity(self.settings, self.engine, self.rate_limiter, self.clock)
+
+    def identity_uow(
+        self, tenant_id: str | None = None, *, privileged: bool = False
+    ) -> SqlIdentityUnitOfWork:
+        """Scoped to ``tenant_id`` (RLS), or ``privileged`` (every tenant; see the ADR)."""
+        return SqlIdentityUnitOfWork(self.engine, tenant_id=tenant_id, privileged=privileged)
 
     async def close(self) -> None:
         """Release everything, in reverse order of acquisition."""

@@ -7,8 +7,9 @@ non-zero; tracebacks only with ``--debug``.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -101,6 +102,114 @@ def migrate() -> None:
             await engine.dispose()
 
     _run(run())
+
+
+tenant_app = typer.Typer(help="Tenants (server-side operator tools).", no_args_is_help=True)
+operator_app = typer.Typer(help="Platform operators.", no_args_is_help=True)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(operator_app, name="operator")
+
+
+async def _with_identity(settings: Settings, action: Any) -> Any:
+    """Run ``action(identity)`` against the configured database (migrated first on SQLite)."""
+    from linktor.server.identity.module import build_identity
+    from linktor.server.infra.cache.factory import create_rate_limiter
+    from linktor.server.infra.db import migrate as migrations
+    from linktor.server.infra.db.engine import create_engine
+    from linktor.server.shared.clock import SystemClock
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(settings.effective_database_url)
+    try:
+        if settings.should_migrate_on_start:
+            await migrations.upgrade(engine)
+        identity = build_identity(
+            settings, engine, create_rate_limiter(settings.redis_url), SystemClock()
+        )
+        return await action(identity)
+    finally:
+        await engine.dispose()
+
+
+@tenant_app.command("create")
+def tenant_create(
+    name: Annotated[str, typer.Option("--name", help="The business's display name.")],
+    owner_email: Annotated[str, typer.Option("--owner-email", help="The first owner's email.")],
+    owner_password: Annotated[
+        str,
+        typer.Option(
+            "--owner-password",
+            help="Their password (12+ characters); without it the owner is INVITED.",
+            envvar="LINKTOR_OWNER_PASSWORD",
+        ),
+    ] = "",
+    tenant_id: Annotated[
+        str, typer.Option("--id", help="The tenant id; generated from the name when empty.")
+    ] = "",
+    plan: Annotated[
+        str, typer.Option("--plan", help="A plan id; default LINKTOR_DEFAULT_PLAN.")
+    ] = "",
+) -> None:
+    """Create a tenant with its owner and a first API key; print them as ONE JSON object.
+
+    The API key secret is shown only here: store it now.
+    """
+    settings = _settings()
+
+    async def run(identity: Any) -> None:
+        made = await identity.tenants.bootstrap(
+            display_name=name,
+            owner_email=owner_email,
+            owner_password=owner_password,
+            tenant_id=tenant_id,
+            plan=plan,
+        )
+        typer.echo(
+            json.dumps(
+                {
+                    "tenant": made.tenant.name,
+                    "display_name": made.tenant.display_name,
+                    "plan": made.tenant.plan,
+                    "owner": {
+                        "name": made.owner.name,
+                        "email": made.owner.email,
+                        "role": made.owner.role.value,
+                        "state": made.owner.state.value,
+                    },
+                    "api_key": {
+                        "name": made.api_key.key.name,
+                        "prefix": made.api_key.key.prefix,
+                        "scopes": sorted(made.api_key.key.scopes),
+                        "secret": made.api_key.secret,
+                    },
+                }
+            )
+        )
+
+    _run(_with_identity(settings, run))
+
+
+@operator_app.command("create-key")
+def operator_create_key(
+    name: Annotated[str, typer.Option("--name", help="Who holds the key, e.g. an email.")],
+) -> None:
+    """Create a platform operator key (tenant APIs: create, list, suspend ...); print ONE
+    JSON object with its secret, shown only here."""
+    settings = _settings()
+
+    async def run(identity: Any) -> None:
+        issued = await identity.operators.create_key(name)
+        typer.echo(
+            json.dumps(
+                {
+                    "operator_key": issued.key.prefix,
+                    "name": issued.key.display_name,
+                    "secret": issued.secret,
+                }
+            )
+        )
+
+    _run(_with_identity(settings, run))
 
 
 @app.command()

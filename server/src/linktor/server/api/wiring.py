@@ -11,17 +11,20 @@ from starlette.routing import BaseRoute
 
 from linktor.server.api.grpc_server import Registration
 from linktor.server.bootstrap import Container
+from linktor.server.identity.api.interceptor import AuthInterceptor
+from linktor.server.identity.api.registrations import identity_registrations
 
 
 def grpc_registrations(container: Container) -> list[Registration]:
     """(add_XServicer_to_server, servicer) pairs for every implemented service."""
     registrations: list[Registration] = []
+    registrations += identity_registrations(container.identity)
     return registrations
 
 
 def grpc_interceptors(container: Container) -> list[Any]:
     """Interceptors run after error mapping, in order (authentication first)."""
-    return []
+    return [AuthInterceptor(container.identity.authenticator)]
 
 
 def http_routes(container: Container) -> list[BaseRoute]:

@@ -20,6 +20,8 @@ class Rule:
     """
 
     public: bool = False
+    # Any authenticated principal (user, API key or operator), e.g. GetPrincipal.
+    authenticated: bool = False
     role: Role | None = None
     scope: str | None = None
     operators: bool = False
@@ -29,7 +31,11 @@ class Rule:
         """(users, API keys, operators) columns of docs/permissions.md."""
         if self.public:
             return "public", "public", "public"
-        users = "-" if self.operator_only or self.role is None else f"{self.role.value.lower()}+"
+        if self.authenticated:
+            return "any", "any", "yes"
+        users = "-"
+        if not self.operator_only and self.role is not None:
+            users = self.role.value.lower() + ("" if self.role is Role.OWNER else "+")
         keys = "-" if self.operator_only or self.scope is None else f"`{self.scope}`"
         operators = "yes" if self.operators or self.operator_only else "-"
         return users, keys, operators
@@ -43,7 +49,7 @@ def rpc_label(method: str) -> str:
 def authorize(rule: Rule, principal: Principal, method: str) -> None:
     """PermissionDenied, saying what is missing, unless ``principal`` may call ``method``."""
     rpc = rpc_label(method)
-    if rule.public:
+    if rule.public or rule.authenticated:
         return
     if principal.platform_operator:
         if rule.operators or rule.operator_only:

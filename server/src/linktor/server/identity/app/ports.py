@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
+from types import TracebackType
 from typing import Protocol, Self
 
 from linktor.server.identity.domain.api_key import ApiKey
@@ -153,18 +154,31 @@ class UsageRepository(Protocol):
 class IdentityUnitOfWork(Protocol):
     """One transaction over the identity context's repositories."""
 
-    tenants: TenantRepository
-    users: UserRepository
-    memberships: MembershipRepository
-    api_keys: ApiKeyRepository
-    refresh_tokens: RefreshTokenRepository
-    audit: AuditRepository
-    operator_keys: OperatorKeyRepository
-    usage: UsageRepository
+    @property
+    def tenants(self) -> TenantRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def memberships(self) -> MembershipRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def operator_keys(self) -> OperatorKeyRepository: ...
+    @property
+    def usage(self) -> UsageRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(self, *exc: object) -> None: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
 
     async def commit(self) -> None: ...
 

@@ -76,7 +76,7 @@ def test_tenant_create_prints_credentials_that_work_over_grpc(tmp_path: Path) ->
             with pytest.raises(grpc.RpcError) as info:
                 stub.GetMessage(
                     message_pb2.GetMessageRequest(name=f"{tenant}/conversations/b/messages/c"),
-                    metadata=[("authorization", f"Bearer {secret}")],
+                    metadata=(("authorization", f"Bearer {secret}"),),
                 )
         assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
         assert info.value.details() == "linktor.v1.MessageService.GetMessage is not implemented yet"

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, LargeBinary, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    false,
+)
 
 from linktor.server.infra.db.types import UTCDateTime, metadata
 
@@ -26,5 +36,8 @@ events = Table(
     # linktor.v1.Event, serialized.
     Column("payload", LargeBinary, nullable=False),
     Column("create_time", UTCDateTime, nullable=False),
+    # Whether the event reached the bus; a sweeper republishes events that did not.
+    Column("published", Boolean, nullable=False, server_default=false()),
     Index(None, "create_time"),
+    Index(None, "published", "create_time"),
 )

@@ -28,6 +28,9 @@ messages = Table(
     Column("seq", BigInteger, nullable=False),
     Column("channel_id", String(64), nullable=False),
     Column("contact_id", String(64), nullable=False),
+    # The contact's address on the channel when the message was stored (recipient of
+    # outbound, sender of inbound).
+    Column("address", String(255), nullable=False, server_default=""),
     Column("direction", String(16), nullable=False),
     Column("sender_type", String(16), nullable=False),
     Column("sender_name", String(255), nullable=False, server_default=""),
@@ -45,6 +48,8 @@ messages = Table(
     Column("metadata", JSON, nullable=False),
     Column("attempt_count", Integer, nullable=False, server_default="0"),
     Column("next_attempt_time", UTCDateTime, nullable=True),
+    # A delivery worker holds the message until then; another may take it over afterwards.
+    Column("lease_until", UTCDateTime, nullable=True),
     Column("create_time", UTCDateTime, nullable=False),
     Column("update_time", UTCDateTime, nullable=False),
     Column("send_time", UTCDateTime, nullable=True),

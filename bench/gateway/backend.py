@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Any
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -37,16 +38,18 @@ async def get_contact(request: contact_pb2.GetContactRequest, _: object) -> cont
     return contact(request.name)
 
 
-async def serve(port: int) -> None:
-    server = grpc.aio.server()
+def handlers() -> list[grpc.GenericRpcHandler[Any, Any]]:
     handler = grpc.unary_unary_rpc_method_handler(
         get_contact,
         request_deserializer=contact_pb2.GetContactRequest.FromString,
         response_serializer=contact_pb2.Contact.SerializeToString,
     )
-    server.add_generic_rpc_handlers(
-        [grpc.method_handlers_generic_handler(SERVICE, {"GetContact": handler})]
-    )
+    return [grpc.method_handlers_generic_handler(SERVICE, {"GetContact": handler})]
+
+
+async def serve(port: int) -> None:
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers(handlers())
     server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
     print("ready", flush=True)

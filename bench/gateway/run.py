@@ -6,7 +6,9 @@
 
 Starts the backend (backend.py) and ``linktor-gateway`` as subprocesses on 127.0.0.1,
 then alternates closed-loop rounds of direct gRPC and of REST through the gateway against
-linktor.v1.ContactService/GetContact, and writes bench/results/gateway-unary.json
+linktor.v1.ContactService/GetContact; then the same against one process serving both
+(embedded.py: REST through LocalInvoker, as in ``linktor serve``), and writes
+bench/results/gateway-unary.json
 (schema in bench/gateway/README.md). With --profile the gateway runs under cProfile and
 the functions where it spends its time are printed and stored with the results.
 """
@@ -127,25 +129,52 @@ class CpuMeter:
 
 
 async def measure(
-    grpc_port: int, http_port: int, args: argparse.Namespace, meter: CpuMeter
+    targets: dict[str, tuple[str, int]], args: argparse.Namespace, meter: CpuMeter
 ) -> dict[str, Sample]:
-    runs: dict[str, list[Sample]] = {"grpc": [], "rest_gateway": []}
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
-        callers = {
-            "grpc": grpc_caller(channel, NAME),
-            "rest_gateway": http_caller("127.0.0.1", http_port, PATH),
-        }
+    """Alternating rounds over ``targets``: kind -> ("grpc" | "http", port)."""
+    runs: dict[str, list[Sample]] = {kind: [] for kind in targets}
+    channels = {
+        port: grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        for t, port in targets.values()
+        if t == "grpc"
+    }
+    callers = {
+        kind: grpc_caller(channels[port], NAME)
+        if protocol == "grpc"
+        else http_caller("127.0.0.1", port, PATH)
+        for kind, (protocol, port) in targets.items()
+    }
+    for kind, caller in callers.items():
+        await run_closed_loop(caller, args.workers, args.warmup)
+        print(f"warmed up {kind}", file=sys.stderr)
+    for round_index in range(args.rounds):
         for kind, caller in callers.items():
-            await run_closed_loop(caller, args.workers, args.warmup)
-            print(f"warmed up {kind}", file=sys.stderr)
-        for round_index in range(args.rounds):
-            for kind, caller in callers.items():
-                before = meter.start()
-                sample = await run_closed_loop(caller, args.workers, args.seconds)
-                meter.stop(kind, before, len(sample.latencies))
-                runs[kind].append(sample)
-                print(f"round {round_index + 1} {kind}: {summary(sample)}", file=sys.stderr)
+            before = meter.start()
+            sample = await run_closed_loop(caller, args.workers, args.seconds)
+            meter.stop(kind, before, len(sample.latencies))
+            runs[kind].append(sample)
+            print(f"round {round_index + 1} {kind}: {summary(sample)}", file=sys.stderr)
+    for channel in channels.values():
+        await channel.close(None)
     return {kind: merge(samples) for kind, samples in runs.items()}
+
+
+def run_embedded(args: argparse.Namespace) -> tuple[dict[str, Sample], dict[str, dict[str, float]]]:
+    """gRPC and REST served by one process, REST calling the handler in process."""
+    grpc_port, http_port = free_port(), free_port()
+    command = [sys.executable, "-m", "bench.gateway.embedded"]
+    command += ["--grpc-port", str(grpc_port), "--http-port", str(http_port)]
+    server = subprocess.Popen(command)
+    try:
+        wait_port(grpc_port)
+        wait_port(http_port)
+        meter = CpuMeter({"client": psutil.Process(), "server": psutil.Process(server.pid)})
+        targets = {"grpc_embedded": ("grpc", grpc_port), "rest_embedded": ("http", http_port)}
+        results = asyncio.run(measure(targets, args, meter))
+    finally:
+        server.terminate()
+        server.wait(30)
+    return results, meter.per_request_us()
 
 
 def top_functions(profile: Path, count: int = 25) -> list[dict[str, Any]]:
@@ -166,6 +195,12 @@ def top_functions(profile: Path, count: int = 25) -> list[dict[str, Any]]:
     return rows[:count]
 
 
+def _ratio(results: dict[str, Sample], rest: str, direct: str) -> float | None:
+    if rest not in results or not results[direct].throughput:
+        return None
+    return round(results[rest].throughput / results[direct].throughput, 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured round")
@@ -174,6 +209,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=32, help="concurrent closed-loop clients")
     parser.add_argument("--profile", action="store_true", help="run the gateway under cProfile")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--no-embedded", action="store_true", help="skip the in-process REST run")
     args = parser.parse_args()
 
     grpc_port, http_port = free_port(), free_port()
@@ -207,7 +243,8 @@ def main() -> None:
                 "gateway": psutil.Process(gateway.pid),
             }
             meter = CpuMeter(processes)
-            results = asyncio.run(measure(grpc_port, http_port, args, meter))
+            targets = {"grpc": ("grpc", grpc_port), "rest_gateway": ("http", http_port)}
+            results = asyncio.run(measure(targets, args, meter))
         finally:
             # SIGINT: uvicorn stops, main() returns normally and cProfile writes its file.
             gateway.send_signal(signal.SIGINT)
@@ -215,6 +252,11 @@ def main() -> None:
             backend.terminate()
             backend.wait(30)
         hot = top_functions(profile) if args.profile and profile.exists() else []
+    cpu = meter.per_request_us()
+    if not args.no_embedded:
+        embedded, embedded_cpu = run_embedded(args)
+        results.update(embedded)
+        cpu.update(embedded_cpu)
 
     grpc_result, rest_result = summary(results["grpc"]), summary(results["rest_gateway"])
     ratio = (
@@ -238,16 +280,23 @@ def main() -> None:
             "rounds": args.rounds,
             "profiled": args.profile,
         },
-        "results": {"grpc": grpc_result, "rest_gateway": rest_result},
+        "results": {kind: summary(sample) for kind, sample in results.items()},
         "rest_to_grpc_throughput": round(ratio, 3),
+        "embedded_rest_to_grpc_throughput": _ratio(results, "rest_embedded", "grpc_embedded"),
         "goal": 0.7,
         "goal_met": ratio >= 0.7,
-        "cpu_us_per_request": meter.per_request_us(),
+        "cpu_us_per_request": cpu,
         "gateway_profile_top": hot,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(record, indent=2) + "\n")
-    keys = ("results", "rest_to_grpc_throughput", "goal_met", "cpu_us_per_request")
+    keys = (
+        "results",
+        "rest_to_grpc_throughput",
+        "embedded_rest_to_grpc_throughput",
+        "goal_met",
+        "cpu_us_per_request",
+    )
     print(json.dumps({k: record[k] for k in keys}, indent=2))
     for row in hot[:15]:
         print(f"{row['tottime_share']:7.2%}  {row['function']}", file=sys.stderr)

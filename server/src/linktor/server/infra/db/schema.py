@@ -15,6 +15,8 @@ def load_all_tables() -> MetaData:
     from linktor.server.conversations.adapters import tables as _conversations  # noqa: F401
     from linktor.server.events.adapters import tables as _events  # noqa: F401
     from linktor.server.identity.adapters import tables as _identity  # noqa: F401
+    from linktor.server.infra.idempotency import table as _idempotency  # noqa: F401
+    from linktor.server.infra.outbox import table as _outbox  # noqa: F401
     from linktor.server.messaging.adapters import tables as _messaging  # noqa: F401
 
     return metadata

@@ -94,36 +94,3 @@ attachments = Table(
     Column("create_time", UTCDateTime, nullable=False),
     Index(None, "tenant_id", "create_time"),
 )
-
-# Transactional outbox: written in the same transaction as the change it announces, and
-# relayed to the bus afterwards (DESIGN §4); the relay deletes the rows it published.
-outbox = Table(
-    "outbox",
-    metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
-    Column("tenant_id", String(64), nullable=False),
-    Column("subject", String(255), nullable=False),
-    # De-duplication id on the bus (Nats-Msg-Id).
-    Column("msg_id", String(128), nullable=False),
-    Column("payload", LargeBinary, nullable=False),
-    Column("headers", JSON, nullable=False),
-    Column("create_time", UTCDateTime, nullable=False),
-)
-
-idempotency_keys = Table(
-    "idempotency_keys",
-    metadata,
-    Column("tenant_id", String(64), primary_key=True),
-    # The operation the key belongs to, for example "SendMessage".
-    Column("scope", String(64), primary_key=True),
-    Column("key", String(128), primary_key=True),
-    # Hash of the request body: the same key with another body is refused (AIP-155).
-    Column("request_hash", String(64), nullable=False),
-    # The resource the first call created.
-    Column("resource_name", String(512), nullable=False),
-    Column("create_time", UTCDateTime, nullable=False),
-    Column("expire_time", UTCDateTime, nullable=False),
-    Index(None, "expire_time"),
-)

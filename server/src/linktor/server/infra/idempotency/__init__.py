@@ -1,0 +1,1 @@
+"""Idempotency keys (AIP-155): a retried request returns the first result."""

@@ -3,7 +3,6 @@ neither is set) a random secret generated on first start under the data dir, mod
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from linktor.server.config import Settings
 from linktor.server.identity.adapters.jwt_tokens import JwtAccessTokens
+from linktor.server.infra.keyfiles import read_or_create_key_file
 
 GENERATED_KEY_FILE = "jwt-signing-key"
 
@@ -21,17 +21,7 @@ class SigningKeyError(Exception):
 
 
 def _generated_secret(data_dir: Path) -> bytes:
-    path = data_dir / GENERATED_KEY_FILE
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass  # another process made it first: use theirs
-        else:
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(48))
-    return path.read_bytes().strip()
+    return read_or_create_key_file(data_dir / GENERATED_KEY_FILE, lambda: secrets.token_urlsafe(48))
 
 
 def _keys(settings: Settings) -> tuple[Any, Any]:

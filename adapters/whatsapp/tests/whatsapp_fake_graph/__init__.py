@@ -25,7 +25,6 @@ from whatsapp_fake_graph.fake import FakeGraphApi
 from whatsapp_fake_graph.meta_errors import CATALOGUE, GraphError, error_body
 from whatsapp_fake_graph.payloads import envelope, new_wamid, status_entry, text_message
 from whatsapp_fake_graph.records import RecordedRequest, StoredMedia
-from whatsapp_fake_graph.runner import serve_asgi
 from whatsapp_fake_graph.templates import template
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "envelope",
     "error_body",
     "new_wamid",
-    "serve_asgi",
     "status_entry",
     "template",
     "text_message",

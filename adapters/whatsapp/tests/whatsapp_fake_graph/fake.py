@@ -22,11 +22,11 @@ from typing import Any
 
 import httpx
 
+from linktor.adapterkit.testing import serve_asgi
 from whatsapp_fake_graph import payloads
 from whatsapp_fake_graph.meta_errors import CATALOGUE, GraphError
 from whatsapp_fake_graph.records import RecordedRequest, StoredMedia
 from whatsapp_fake_graph.routes import build_app
-from whatsapp_fake_graph.runner import serve_asgi
 
 
 @dataclass

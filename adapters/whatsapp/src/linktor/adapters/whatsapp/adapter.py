@@ -119,7 +119,7 @@ class WhatsAppAdapter(BaseAdapter):
         messages = answer.get("messages")
         if not (isinstance(messages, list) and messages and isinstance(messages[0], dict)):
             error = errors.send_error_from_graph(
-                code=0, http_status=502, provider_message="Meta accepted without a message id"
+                code=None, http_status=502, provider_message="Meta accepted without a message id"
             )
             return adapter_pb2.SendResponse(error=error)
         return adapter_pb2.SendResponse(

@@ -142,7 +142,7 @@ def _fallback_rule(http_status: int, transient: bool) -> ErrorRule:
 
 def send_error_from_graph(
     *,
-    code: int,
+    code: int | None,
     http_status: int,
     provider_message: str,
     details: str = "",
@@ -151,16 +151,19 @@ def send_error_from_graph(
 ) -> adapter_pb2.SendError:
     """Normalizes a Graph API error response (synchronous errors).
 
+    ``code`` is None when Meta's answer had no Graph error body (a bare HTTP error).
+
     ``retry_after_seconds`` is Meta's own hint (Retry-After or the business use case
     usage header) and wins over the table's default pause.
     """
-    rule = rule_for(code) or _fallback_rule(http_status, transient)
+    known = rule_for(code) if code is not None else None
+    rule = known or _fallback_rule(http_status, transient)
     wait = retry_after_seconds if retry_after_seconds is not None else rule.retry_after_seconds
     return send_error(
         rule.code,
         rule.reason,
         retryable=rule.retryable,
-        provider_code=str(code) if code else str(http_status),
+        provider_code=str(code) if code is not None else str(http_status),
         provider_message=f"{provider_message} ({details})" if details else provider_message,
         retry_after=wait if rule.retryable else None,
     )

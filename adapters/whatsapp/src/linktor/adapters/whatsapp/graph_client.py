@@ -35,7 +35,7 @@ class GraphApiError(Exception):
         self,
         *,
         http_status: int,
-        code: int,
+        code: int | None,
         message: str,
         subcode: int = 0,
         error_type: str = "",
@@ -90,7 +90,7 @@ def _error_from_response(response: httpx.Response) -> GraphApiError:
         error_data = error.get("error_data") or {}
         return GraphApiError(
             http_status=response.status_code,
-            code=int(error.get("code", 0)),
+            code=int(error["code"]),
             subcode=int(error.get("error_subcode", 0) or 0),
             message=str(error.get("message", "")),
             error_type=str(error.get("type", "")),
@@ -102,7 +102,7 @@ def _error_from_response(response: httpx.Response) -> GraphApiError:
     except (ValueError, KeyError, TypeError, AttributeError):
         return GraphApiError(
             http_status=response.status_code,
-            code=0,
+            code=None,
             message=f"HTTP {response.status_code} {response.reason_phrase}",
             retry_after_seconds=retry_after,
         )
@@ -153,10 +153,14 @@ class GraphClient:
             body = response.json()
         except ValueError as exc:
             raise GraphApiError(
-                http_status=response.status_code, code=0, message="Meta answered with invalid JSON"
+                http_status=response.status_code,
+                code=None,
+                message="Meta answered with invalid JSON",
             ) from exc
         if not isinstance(body, dict):
-            raise GraphApiError(http_status=response.status_code, code=0, message="unexpected JSON")
+            raise GraphApiError(
+                http_status=response.status_code, code=None, message="unexpected JSON"
+            )
         return body
 
     async def send_message(self, body: JsonObject) -> JsonObject:
@@ -175,7 +179,7 @@ class GraphClient:
         )
         media_id = result.get("id")
         if not isinstance(media_id, str) or not media_id:
-            raise GraphApiError(http_status=200, code=0, message="upload answer has no media id")
+            raise GraphApiError(http_status=502, code=None, message="upload answer has no media id")
         return media_id
 
     async def media_info(self, media_id: str) -> JsonObject:
@@ -193,7 +197,7 @@ class GraphClient:
         local_double = _is_loopback_url(url) and _is_loopback_url(self._root)
         if parts.scheme != "https" and not (parts.scheme == "http" and local_double):
             # The token must never travel in clear text to a host we do not trust.
-            raise GraphApiError(http_status=0, code=0, message="media URL is not https")
+            raise GraphApiError(http_status=400, code=None, message="media URL is not https")
         http = self._http if local_double else self._media_http
         try:
             async with http.stream("GET", url, headers=self._headers()) as response:
@@ -203,7 +207,7 @@ class GraphClient:
                 yield response.aiter_bytes(DOWNLOAD_CHUNK_SIZE)
         except BlockedAddressError as exc:
             raise GraphApiError(
-                http_status=0, code=0, message="media URL points to a non-public address"
+                http_status=400, code=None, message="media URL points to a non-public address"
             ) from exc
         except httpx.TimeoutException as exc:
             raise GraphTransportError("timeout downloading media", timeout=True) from exc

@@ -1,0 +1,80 @@
+"""Helpers shared by the WhatsApp adapter tests: fixtures, channel configs, signed requests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from google.protobuf import json_format
+from whatsapp_fake_graph import FakeGraphApi
+
+from linktor.adapter.v1 import adapter_pb2
+from linktor.adapterkit.testing import channel_config, webhook_request
+from linktor.adapters.whatsapp.content_checks import ContentViolation
+from linktor.adapters.whatsapp.outbound import message_body
+from linktor.adapters.whatsapp.webhook import signature_for
+from linktor.v1 import common_pb2, content_pb2
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VERIFY_TOKEN = "test-verify-token"
+CUSTOMER = "+16505551234"
+
+
+def fixture_bytes(name: str) -> bytes:
+    """A webhook payload fixture exactly as stored (signatures cover these bytes)."""
+    return (FIXTURES / name).read_bytes()
+
+
+def fixture_payload(name: str) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(fixture_bytes(name))
+    return payload
+
+
+def channel_for(
+    fake: FakeGraphApi, base_url: str = "", **overrides: str
+) -> adapter_pb2.ChannelConfig:
+    """The channel configuration of a WhatsApp channel served by ``fake``."""
+    config = {
+        "phone_number_id": fake.phone_number_id,
+        "waba_id": fake.waba_id,
+        "graph_base_url": base_url or fake.base_url or "http://127.0.0.1:9",
+    }
+    secrets = {
+        "access_token": fake.access_token,
+        "app_secret": fake.app_secret,
+        "verify_token": VERIFY_TOKEN,
+    }
+    for key, value in overrides.items():
+        (secrets if key in secrets else config)[key] = value
+    return channel_config(common_pb2.CHANNEL_TYPE_WHATSAPP, config, secrets)
+
+
+def signed_request(
+    body: bytes, app_secret: str = "test-app-secret", *, signature: str | None = None
+) -> adapter_pb2.HttpRequest:
+    """A POST as Meta makes it: raw JSON body and X-Hub-Signature-256."""
+    headers = {"content-type": "application/json"}
+    value = signature_for(app_secret, body) if signature is None else signature
+    if value:
+        headers["x-hub-signature-256"] = value
+    return webhook_request(body, headers)
+
+
+TO = "+1 (650) 555-1234"
+
+
+def content(**kind: Any) -> content_pb2.MessageContent:
+    """MessageContent from its JSON form, e.g. content(text={"body": "hi"})."""
+    return json_format.ParseDict(kind, content_pb2.MessageContent())
+
+
+def body_of(message: content_pb2.MessageContent, reply_to: str = "") -> dict[str, Any]:
+    return message_body(TO, message, reply_to)
+
+
+def violation_of(message: content_pb2.MessageContent) -> ContentViolation:
+    with pytest.raises(ContentViolation) as caught:
+        message_body(TO, message)
+    return caught.value

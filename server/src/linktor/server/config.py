@@ -7,6 +7,8 @@ backends: SQLite under the data dir, the in-process bus, in-memory rate limits.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -26,6 +28,24 @@ def _host_port(value: str, *, variable: str) -> str:
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise ValueError(f"must be HOST:PORT (for example 127.0.0.1:{variable}), got {value!r}")
     return value
+
+
+def decode_secrets_key(text: str) -> bytes:
+    """One LINKTOR_SECRETS_KEY entry: base64 (standard or URL-safe, padding optional) of 32
+    random bytes, e.g. from `openssl rand -base64 32`."""
+    value = text.strip()
+    try:
+        raw = base64.urlsafe_b64decode(
+            value.replace("+", "-").replace("/", "_") + "=" * (-len(value) % 4)
+        )
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError(
+            "each key must be the base64 of 32 random bytes (`openssl rand -base64 32`);"
+            " separate several with commas, the first encrypts"
+        )
+    return raw
 
 
 class PlanSettings(BaseModel):
@@ -111,6 +131,16 @@ class Settings(BaseSettings):
     login_attempts_per_address_per_minute: int = Field(30, ge=1)
     plans: dict[str, PlanSettings] = Field(default_factory=_default_plans)
     default_plan: str = "free"
+    # Channels (docs/channels.md).
+    secrets_key: SecretStr | None = Field(
+        None,
+        description="Keys encrypting channel secrets at rest (base64 of 32 bytes, comma-separated,"
+        " the first encrypts); unset = generated under the data dir.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="Base URL providers call (webhook URLs); unset = http://LINKTOR_HTTP_ADDR.",
+    )
 
     @field_validator("grpc_addr")
     @classmethod
@@ -168,6 +198,29 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 bytes (use `openssl rand -base64 48`)")
         return value
 
+    @field_validator("secrets_key")
+    @classmethod
+    def _secrets_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for part in value.get_secret_value().split(","):
+            decode_secrets_key(part)
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"must be an http(s) URL such as https://linktor.example.com, got {value!r}"
+            )
+        if parts.query or parts.fragment:
+            raise ValueError(f"must not have a query or fragment, got {value!r}")
+        return value.rstrip("/")
+
     @model_validator(mode="after")
     def _plans_known(self) -> Settings:
         if self.default_plan not in self.plans:
@@ -187,6 +240,23 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'linktor.db').resolve()}"
+
+    @property
+    def secrets_keys(self) -> list[bytes]:
+        """The configured secrets-at-rest keys, the encrypting one first (empty: generate)."""
+        if self.secrets_key is None:
+            return []
+        return [decode_secrets_key(part) for part in self.secrets_key.get_secret_value().split(",")]
+
+    @property
+    def effective_public_url(self) -> str:
+        """Where providers reach this installation; webhook URLs start with it."""
+        if self.public_url:
+            return self.public_url
+        host, _, port = self.http_addr.rpartition(":")
+        if host in ("0.0.0.0", "::", "[::]", ""):  # noqa: S104 - naming, not binding
+            host = "localhost"
+        return f"http://{host}:{port}"
 
     @property
     def embedded(self) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from linktor.server.infra.db.types import UTCDateTime, metadata
@@ -41,4 +42,23 @@ channels = Table(
     Column("delete_time", UTCDateTime, nullable=True),
     Column("version", Integer, nullable=False, server_default="1"),
     Index(None, "tenant_id", "create_time"),
+)
+
+# Provider-approved message templates, as last synced; (name, language) identifies one at
+# the provider, the id is ours and survives syncs. Pages go by (template_name, language).
+message_templates = Table(
+    "message_templates",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("tenant_id", String(64), ForeignKey("tenants.id"), nullable=False),
+    Column("channel_id", String(64), ForeignKey("channels.id"), nullable=False),
+    Column("template_name", String(512), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("category", String(32), nullable=False, server_default=""),
+    Column("status", String(32), nullable=False, server_default=""),
+    Column("provider_template_id", String(128), nullable=False, server_default=""),
+    # [{"kind": "BODY", "text": ..., "parameter_count": ...}, ...]
+    Column("components", JSON, nullable=False),
+    Column("sync_time", UTCDateTime, nullable=False),
+    UniqueConstraint("channel_id", "template_name", "language"),
 )

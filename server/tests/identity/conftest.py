@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-from lktest.identity import IdentityServer, start_identity_server, test_settings
+from lktest.identity import IdentityServer, start_identity_server, settings_for
 from lktest.services import ServiceUrls
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,7 +19,7 @@ async def ids(
     backend: str, engine: AsyncEngine, services: ServiceUrls, tmp_path: Path
 ) -> AsyncIterator[IdentityServer]:
     limiter = create_rate_limiter(services.redis_url if backend == "scaled" else None)
-    async with start_identity_server(engine, test_settings(tmp_path), limiter) as server:
+    async with start_identity_server(engine, settings_for(tmp_path), limiter) as server:
         yield server
     close = getattr(limiter, "close", None)
     if close is not None:

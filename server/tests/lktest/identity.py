@@ -44,8 +44,13 @@ def cheap_passwords() -> Argon2PasswordHasher:
     return Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-def test_settings(data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"data_dir": data_dir, "jwt_secret": JWT_SECRET}
+def settings_for(data_dir: Path, **overrides: Any) -> Settings:
+    # Every login of the suite comes from 127.0.0.1: no address limit unless a test sets one.
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "jwt_secret": JWT_SECRET,
+        "login_attempts_per_address_per_minute": 100_000,
+    }
     values.update(overrides)
     return load_settings(**values)
 

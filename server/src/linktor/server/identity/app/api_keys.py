@@ -95,9 +95,9 @@ class ApiKeyAdmin:
         now = self._clock.now()
         if expire_time is not None and expire_time <= now:
             raise InvalidArgument.for_field("api_key.expire_time", "must be in the future")
+        plan = await self._plans.plan_of(tenant_id)
         async with self._store.scoped(tenant_id) as uow:
-            active = await uow.api_keys.count_active(tenant_id, now)
-            await self._plans.check(tenant_id, Limit.API_KEYS, active)
+            plan.check(Limit.API_KEYS, await uow.api_keys.count_active(tenant_id, now))
             issued = await issue_api_key(
                 uow,
                 self._credentials,

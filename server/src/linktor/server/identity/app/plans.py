@@ -1,9 +1,18 @@
 """Plan limits: the port every context calls before creating or using something a plan
 limits (channels, users, API keys, messages per month). See docs/auth.md#plans.
 
-Counted limits: the caller counts what the tenant has, inside its own transaction, and calls
-:meth:`PlanLimits.check`. Metered limits: the caller calls :meth:`PlanLimits.consume` with a
-usage repository bound to ITS transaction, so a send that rolls back consumes nothing.
+Get the tenant's plan with :meth:`PlanLimits.plan_of` BEFORE opening your unit of work (it
+reads the tenants table through its own; nesting a second transaction inside yours would
+wait on yours forever on SQLite). Then, inside your transaction:
+
+- counted limits: count what the tenant has and call ``plan.check(Limit.CHANNELS, count)``;
+- metered limits: call :meth:`PlanLimits.consume` with a usage repository bound to YOUR
+  transaction (``SqlUsageRepository(uow.connection)``), so a send that rolls back consumes
+  nothing;
+- features: ``plan.require_feature("webhooks")``.
+
+Each raises FailedPrecondition with reason PLAN_LIMIT_EXCEEDED (metadata ``limit``, ``plan``,
+``maximum``) or FEATURE_NOT_IN_PLAN (metadata ``feature``).
 """
 
 from __future__ import annotations
@@ -41,18 +50,12 @@ class PlanCatalog:
 class PlanLimits(Protocol):
     """What other contexts use to enforce plans."""
 
-    async def plan_of(self, tenant_id: str) -> Plan: ...
-
-    async def check(self, tenant_id: str, limit: Limit, current: int, adding: int = 1) -> None:
-        """FailedPrecondition PLAN_LIMIT_EXCEEDED when ``current + adding`` passes the limit."""
-        ...
-
-    async def require_feature(self, tenant_id: str, feature: str) -> None:
-        """FailedPrecondition FEATURE_NOT_IN_PLAN unless the plan has ``feature``."""
+    async def plan_of(self, tenant_id: str) -> Plan:
+        """The tenant's plan (cached a few seconds); call it outside your unit of work."""
         ...
 
     async def consume(
-        self, usage: UsageRepository, tenant_id: str, limit: Limit, amount: int = 1
+        self, usage: UsageRepository, plan: Plan, tenant_id: str, limit: Limit, amount: int = 1
     ) -> int:
         """Count ``amount`` against a metered limit for the current period; the new total.
         FailedPrecondition PLAN_LIMIT_EXCEEDED (nothing counted) when it would pass it."""
@@ -90,16 +93,9 @@ class TenantPlans:
     def forget(self, tenant_id: str) -> None:
         self._cache.pop(tenant_id, None)
 
-    async def check(self, tenant_id: str, limit: Limit, current: int, adding: int = 1) -> None:
-        (await self.plan_of(tenant_id)).check(limit, current, adding)
-
-    async def require_feature(self, tenant_id: str, feature: str) -> None:
-        (await self.plan_of(tenant_id)).require_feature(feature)
-
     async def consume(
-        self, usage: UsageRepository, tenant_id: str, limit: Limit, amount: int = 1
+        self, usage: UsageRepository, plan: Plan, tenant_id: str, limit: Limit, amount: int = 1
     ) -> int:
-        plan = await self.plan_of(tenant_id)
         now = self._clock.now()
         maximum = plan.limit(limit)
         total = await usage.consume(tenant_id, limit.value, month_period(now), amount, maximum, now)

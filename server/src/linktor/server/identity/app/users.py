@@ -115,8 +115,9 @@ class UserAdmin:
         if role == Role.OWNER and acting not in (None, Role.OWNER):
             raise PermissionDenied("only an owner can add an owner")
         now = self._clock.now()
+        plan = await self._plans.plan_of(tenant_id)
         async with self._store.scoped(tenant_id) as uow:
-            await self._plans.check(tenant_id, Limit.AGENTS, await uow.memberships.count(tenant_id))
+            plan.check(Limit.AGENTS, await uow.memberships.count(tenant_id))
             member = await add_member(
                 uow,
                 self._passwords,
@@ -255,6 +256,7 @@ class UserAdmin:
     ) -> Membership:
         tenant_id = principal.own_tenant(tenant_id, f"tenants/{tenant_id}/users/{user_id}")
         now = self._clock.now()
+        plan = await self._plans.plan_of(tenant_id)
         async with self._store.scoped(tenant_id) as uow:
             member = await self._load(uow, tenant_id, user_id)
             acting = actor_role(principal)
@@ -262,7 +264,7 @@ class UserAdmin:
                 raise PermissionDenied("only an owner can reactivate an owner")
             user = await uow.users.get(user_id)
             changed = member.reactivate(has_password=bool(user and user.password_hash), now=now)
-            await self._plans.check(tenant_id, Limit.AGENTS, await uow.memberships.count(tenant_id))
+            plan.check(Limit.AGENTS, await uow.memberships.count(tenant_id))
             saved = await uow.memberships.update(changed, expected_version=member.version)
             await record(
                 uow,

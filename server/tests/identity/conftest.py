@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-from lktest.identity import IdentityServer, start_identity_server, settings_for
+from lktest.identity import IdentityServer, settings_for, start_identity_server
 from lktest.services import ServiceUrls
 from sqlalchemy.ext.asyncio import AsyncEngine
 

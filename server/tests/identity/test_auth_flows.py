@@ -13,14 +13,14 @@ from lktest.identity import (
     IdentityServer,
     bearer,
     fails,
-    start_identity_server,
     settings_for,
+    start_identity_server,
 )
 from lktest.services import ServiceUrls
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from linktor.server.identity.adapters.tables import audit_entries, refresh_tokens
+from linktor.server.identity.adapters.tables import refresh_tokens
 from linktor.server.infra.cache.factory import create_rate_limiter
 from linktor.v1 import api_key_pb2, audit_pb2, auth_pb2, tenant_pb2, user_pb2
 
@@ -28,9 +28,9 @@ UNAUTH = grpc.StatusCode.UNAUTHENTICATED
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 
-async def count(ids: IdentityServer, table: object, tenant_id: str) -> int:
+async def count(ids: IdentityServer, table: Table, tenant_id: str) -> int:
     async with ids.identity.store.privileged() as uow:
-        query = select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)  # type: ignore[attr-defined]
+        query = select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)
         return int((await uow.connection.execute(query)).scalar_one())  # type: ignore[attr-defined]
 
 

@@ -101,3 +101,75 @@ async def test_deadline_applies_in_process(local_client: Callable[..., httpx.Asy
             "/v1/fail", json={"sleepMs": 2000}, headers={"Grpc-Timeout": "30m"}
         )
     assert response.status_code == 504
+
+
+class MapUnexpectedErrors(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Like a server's error-mapping interceptor: aborts pass through, anything else that
+    escapes a handler becomes INTERNAL."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler = await continuation(handler_call_details)
+        inner: Any = handler.unary_unary
+        if inner is None:
+            return handler
+
+        async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            try:
+                return await inner(request, context)
+            except grpc.aio.AbortError:
+                raise
+            except Exception:
+                await context.abort(grpc.StatusCode.INTERNAL, "mapped")
+
+        return grpc.unary_unary_rpc_method_handler(
+            guarded, handler.request_deserializer, handler.response_serializer
+        )
+
+
+async def test_an_abort_passes_interceptors_that_map_other_errors(
+    local_client: Callable[..., httpx.AsyncClient],
+) -> None:
+    async with local_client(MapUnexpectedErrors()) as client:
+        response = await client.post("/v1/fail", json={"code": 5, "message": "gone"})
+    assert response.status_code == 404
+    assert response.json()["message"] == "gone"
+
+
+@pytest.mark.parametrize(
+    ("client", "peer"),
+    [(("203.0.113.7", 1), "ipv4:203.0.113.7:0"), (("2001:db8::1", 1), "ipv6:[2001:db8::1]:0")],
+)
+async def test_peer_is_the_http_client_in_grpc_form(
+    client: tuple[str, int],
+    peer: str,
+    test_api: Any,
+    echo_handlers: list[grpc.GenericRpcHandler[Any, Any]],
+) -> None:
+    seen: list[str] = []
+
+    class RecordPeer(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+        async def intercept_service(self, continuation: Any, details: Any) -> Any:
+            handler = await continuation(details)
+            inner = handler.unary_unary
+
+            async def record(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                seen.append(context.peer())
+                return await inner(request, context)
+
+            return grpc.unary_unary_rpc_method_handler(
+                record, handler.request_deserializer, handler.response_serializer
+            )
+
+    app = TranscodingApp(
+        test_api.routes("Kitchen"), LocalInvoker(echo_handlers, [RecordPeer()]), pool=test_api.pool
+    )
+    transport = httpx.ASGITransport(app=app, client=client)
+    async with httpx.AsyncClient(transport=transport, base_url="http://local.test") as http:
+        assert (await http.get("/v1/single/x")).status_code == 200
+    assert seen == [peer]

@@ -18,8 +18,13 @@ from linktor.gateway.invoker import CallContext
 from linktor.gateway.status import Metadata, RpcFailure, status_from_metadata
 
 
-class AbortError(Exception):
-    """Raised by ``abort``; carries the final status (as grpc.aio does internally)."""
+class AbortError(grpc.aio.AbortError):
+    """Raised by ``abort``; carries the final status (as grpc.aio does internally).
+
+    A grpc.aio.AbortError, so that interceptors written for a real server, which let aborts
+    through (``except grpc.aio.AbortError: raise``) and map anything else to INTERNAL, treat
+    an in-process abort the same way.
+    """
 
     def __init__(self, failure: RpcFailure) -> None:
         super().__init__(failure.status.message)
@@ -46,7 +51,11 @@ class LocalContext:
         return tuple(self._call.metadata)
 
     def peer(self) -> str:
-        return f"ipv4:{self._call.peer}:0" if self._call.peer else "local"
+        """The client's address in grpc's form (``ipv4:1.2.3.4:0``, ``ipv6:[::1]:0``)."""
+        host = self._call.peer
+        if not host:
+            return "local"
+        return f"ipv6:[{host}]:0" if ":" in host else f"ipv4:{host}:0"
 
     def peer_identities(self) -> None:
         return None

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from linktor.server.messaging.domain.errors import DeliveryError
-from linktor.server.messaging.domain.status import (
-    PENDING,
-    Direction,
-    MessageStatus,
-    SenderType,
-    can_move,
-)
+from linktor.server.messaging.domain.status import PENDING, Direction, MessageStatus, SenderType
 from linktor.v1 import content_pb2
 
 
@@ -60,30 +54,6 @@ class Message:
     @property
     def pending(self) -> bool:
         return self.status in PENDING
-
-    def with_status(
-        self, status: MessageStatus, at: datetime, error: DeliveryError | None = None
-    ) -> Message | None:
-        """The message in ``status`` with its timestamp set, or None when the status
-        machine does not allow the move (it never goes back)."""
-        if not can_move(self.status, status):
-            return None
-        stamps: dict[str, datetime] = {}
-        if status is MessageStatus.SENT:
-            stamps["send_time"] = at
-        elif status is MessageStatus.DELIVERED:
-            stamps["deliver_time"] = at
-        elif status is MessageStatus.READ:
-            stamps["read_time"] = at
-        elif status is MessageStatus.FAILED:
-            stamps["fail_time"] = at
-        return replace(
-            self,
-            status=status,
-            error=error if status is MessageStatus.FAILED else self.error,
-            update_time=at,
-            **stamps,
-        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,31 @@
+"""What messaging needs to know about a channel (implemented over the channels context)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from linktor.adapter.v1 import adapter_pb2
+from linktor.server.shared.channel_types import ChannelType
+from linktor.v1 import channel_pb2
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    id: str
+    tenant_id: str
+    type: ChannelType
+    # False while a user disabled the channel: messages are accepted and wait.
+    enabled: bool
+    capabilities: channel_pb2.ChannelCapabilities
+    rate_per_second: float
+    burst: int
+    adapter_address: str
+    # The decrypted configuration handed to the adapter with every call.
+    config: adapter_pb2.ChannelConfig
+
+
+class ChannelLookup(Protocol):
+    async def get(self, tenant_id: str, channel_id: str) -> ChannelInfo | None:
+        """The channel, or None when it does not exist, is deleted or is another tenant's."""
+        ...

@@ -1,0 +1,315 @@
+"""Delivery workers: hand accepted messages to their channel's adapter (DESIGN §4).
+
+A work item from the bus names a message. The worker claims it in the database (a lease, and
+only when no earlier message of its conversation is still pending, which keeps per-conversation
+order across workers and replicas), waits for the channel's token bucket, calls the adapter,
+and records the attempt and the new status (in batches: one transaction for many messages).
+Only then is the work item acknowledged: a crash before that redelivers it, and the claim's
+lease keeps two workers from sending the same message at once.
+
+Retryable failures are retried with exponential backoff and jitter, never sooner than the
+provider's retry_after; after the policy's attempts or age the message is FAILED. Every
+attempt is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+import grpc
+
+from linktor.adapter.v1 import adapter_pb2
+from linktor.server.infra.batching import Batcher
+from linktor.server.infra.bus.port import Delivery, EventBus, Subscription
+from linktor.server.infra.cache.port import RateLimiter
+from linktor.server.logs import get_logger
+from linktor.server.messaging.adapters.uow import SqlMessagingUnitOfWork
+from linktor.server.messaging.app.channels import ChannelInfo, ChannelLookup
+from linktor.server.messaging.app.delivery_queue import OUTBOUND_SUBJECTS, WorkItem
+from linktor.server.messaging.app.ports import DeliveryResult
+from linktor.server.messaging.domain import errors as codes
+from linktor.server.messaging.domain.errors import DeliveryError
+from linktor.server.messaging.domain.events import MessageUpdated
+from linktor.server.messaging.domain.message import Attempt, Message
+from linktor.server.messaging.domain.retry import RetryPolicy
+from linktor.server.messaging.domain.status import MessageStatus
+from linktor.server.plugins.port import AdapterProvider
+from linktor.server.shared.clock import Clock
+from linktor.server.shared.errors import DomainError
+from linktor.v1 import common_pb2, message_pb2
+
+log = get_logger(__name__)
+
+DURABLE = "delivery"
+# While a worker holds a message nobody else sends it; longer than any adapter call.
+LEASE = timedelta(seconds=60)
+SEND_TIMEOUT_SECONDS = 30.0
+# How long to wait before looking again at a message another worker holds, or whose
+# conversation has an earlier message still in flight.
+BUSY_RETRY_SECONDS = 0.25
+# Waiting for the channel's token bucket inside the lease, at most this long at once.
+MAX_RATE_WAIT_SECONDS = 5.0
+
+_STATUS_OF = {
+    message_pb2.MESSAGE_STATUS_SENT: MessageStatus.SENT,
+    message_pb2.MESSAGE_STATUS_DELIVERED: MessageStatus.DELIVERED,
+    message_pb2.MESSAGE_STATUS_READ: MessageStatus.READ,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the worker does with the work item after recording."""
+
+    ack: bool
+    delay: float = 0.0
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        uow: Callable[[], SqlMessagingUnitOfWork],
+        bus: EventBus,
+        channels: ChannelLookup,
+        adapters: AdapterProvider,
+        rate_limiter: RateLimiter,
+        clock: Clock,
+        *,
+        policy: RetryPolicy | None = None,
+        concurrency: int = 256,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._uow = uow
+        self._bus = bus
+        self._channels = channels
+        self._adapters = adapters
+        self._limiter = rate_limiter
+        self._clock = clock
+        self._policy = policy or RetryPolicy()
+        self._concurrency = concurrency
+        self._on_commit = on_commit
+        self._claims: Batcher[str, Message | None] = Batcher(self._claim_batch)
+        self._results: Batcher[DeliveryResult, None] = Batcher(self._record_batch)
+        self._subscription: Subscription | None = None
+
+    async def start(self) -> None:
+        self._subscription = await self._bus.consume(
+            OUTBOUND_SUBJECTS,
+            DURABLE,
+            self.handle,
+            max_in_flight=self._concurrency,
+            ack_wait_seconds=LEASE.total_seconds(),
+        )
+
+    async def stop(self) -> None:
+        if self._subscription is not None:
+            await self._subscription.stop()
+
+    async def handle(self, delivery: Delivery) -> None:
+        item = WorkItem.decode(delivery.data)
+        outcome = await self.deliver(item)
+        if outcome.ack:
+            await delivery.ack()
+        else:
+            await delivery.nak(outcome.delay)
+
+    async def deliver(self, item: WorkItem) -> Outcome:
+        message = await self._claims.submit(item.message_id)
+        if message is None:
+            return await self._unclaimed(item)
+        channel = await self._channels.get(message.tenant_id, message.channel_id)
+        if channel is None:
+            error = DeliveryError(codes.CHANNEL_DELETED, "the channel was deleted", False)
+            return await self._finish(self._failed(message, error, 0.0, None))
+        if not channel.enabled:
+            await self._release(message, delay=30.0)
+            return Outcome(ack=False, delay=30.0)
+        waited = await self._wait_for_rate(channel)
+        if waited is not None:
+            await self._release(message, delay=waited)
+            return Outcome(ack=False, delay=waited)
+        return await self._finish(await self._attempt(message, channel))
+
+    async def _unclaimed(self, item: WorkItem) -> Outcome:
+        """The claim failed: done already (ack) or busy elsewhere (look again soon)."""
+        async with self._uow() as uow:
+            message = await uow.messages.get(item.tenant_id, item.message_id)
+        if message is None or not message.pending:
+            return Outcome(ack=True)
+        if message.next_attempt_time is not None:
+            wait = (message.next_attempt_time - self._clock.now()).total_seconds()
+            if wait > BUSY_RETRY_SECONDS:
+                return Outcome(ack=False, delay=wait)
+        return Outcome(ack=False, delay=BUSY_RETRY_SECONDS)
+
+    async def _wait_for_rate(self, channel: ChannelInfo) -> float | None:
+        """Take a token from the channel's bucket, waiting briefly; the delay to come back
+        after when the wait would be too long."""
+        rate = channel.rate_per_second or 80.0
+        burst = channel.burst or max(1, round(rate))
+        deadline = time.monotonic() + MAX_RATE_WAIT_SECONDS
+        while True:
+            decision = await self._limiter.acquire(f"channel:{channel.id}", rate=rate, burst=burst)
+            if decision.allowed:
+                return None
+            if time.monotonic() + decision.retry_after > deadline:
+                return decision.retry_after
+            await asyncio.sleep(decision.retry_after)
+
+    async def _attempt(self, message: Message, channel: ChannelInfo) -> DeliveryResult:
+        number = message.attempt_count + 1
+        started_at = self._clock.now()
+        started = time.monotonic()
+        request = adapter_pb2.SendRequest(
+            channel=channel.config,
+            message_id=message.name,
+            recipient=message.address,
+            content=message.delivered_content or message.content,
+            attempt=number,
+            metadata=message.metadata,
+        )
+        if message.reply_to_id:
+            request.reply_to_provider_message_id = await self._provider_id_of(message)
+        try:
+            adapter = await self._adapters.acquire(
+                _channel_type_number(channel), address=channel.adapter_address
+            )
+            call = adapter.stub.Send(request, timeout=SEND_TIMEOUT_SECONDS)
+            # The generated stub is typed for sync channels; ours is a grpc.aio channel.
+            response = await cast(Awaitable[adapter_pb2.SendResponse], call)
+        except grpc.aio.AioRpcError as exc:
+            code = (
+                codes.TIMEOUT
+                if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+                else codes.ADAPTER_ERROR
+            )
+            error = DeliveryError(
+                code, f"adapter call failed: {exc.code().name}: {exc.details()}", True
+            )
+            return self._retry_or_fail(message, number, started_at, started, error, None)
+        except DomainError as exc:
+            error = DeliveryError(codes.ADAPTER_UNAVAILABLE, exc.message, True)
+            return self._retry_or_fail(message, number, started_at, started, error, None)
+        duration = time.monotonic() - started
+        if response.HasField("error"):
+            err = response.error.error
+            error = DeliveryError(
+                err.code or codes.ADAPTER_ERROR,
+                err.message,
+                err.retryable,
+                err.provider_code,
+                err.provider_message,
+            )
+            retry_after = response.error.retry_after.ToTimedelta().total_seconds() or None
+            if error.retryable:
+                return self._retry_or_fail(message, number, started_at, started, error, retry_after)
+            return self._failed(message, error, duration, None, number, started_at)
+        status = _STATUS_OF.get(response.status, MessageStatus.SENT)
+        attempt = Attempt(message.id, number, started_at, round(duration * 1000), "SUCCEEDED")
+        return DeliveryResult(
+            message=message,
+            attempt=attempt,
+            status=status,
+            provider_message_id=response.provider_message_id or None,
+        )
+
+    def _retry_or_fail(
+        self,
+        message: Message,
+        number: int,
+        started_at: datetime,
+        started: float,
+        error: DeliveryError,
+        retry_after: float | None,
+    ) -> DeliveryResult:
+        duration = time.monotonic() - started
+        delay = self._policy.delay(number, retry_after)
+        next_time = self._clock.now() + timedelta(seconds=delay)
+        reason = self._policy.gives_up(number, message.create_time, next_time)
+        if reason is not None:
+            final = DeliveryError(
+                codes.MAX_ATTEMPTS_EXCEEDED if "attempts" in reason else codes.EXPIRED,
+                f"{reason}; last error: {error.code}: {error.message}",
+                False,
+                error.provider_code,
+                error.provider_message,
+            )
+            return self._failed(message, final, duration, retry_after, number, started_at)
+        attempt = Attempt(
+            message.id,
+            number,
+            started_at,
+            round(duration * 1000),
+            "RETRYING",
+            error,
+            round(retry_after * 1000) if retry_after else None,
+            next_time,
+        )
+        return DeliveryResult(message, attempt, None, error=error, next_attempt_time=next_time)
+
+    def _failed(
+        self,
+        message: Message,
+        error: DeliveryError,
+        duration: float,
+        retry_after: float | None,
+        number: int | None = None,
+        started_at: datetime | None = None,
+    ) -> DeliveryResult:
+        attempt = Attempt(
+            message.id,
+            number or message.attempt_count + 1,
+            started_at or self._clock.now(),
+            round(duration * 1000),
+            "FAILED",
+            error,
+            round(retry_after * 1000) if retry_after else None,
+        )
+        return DeliveryResult(message, attempt, MessageStatus.FAILED, error=error)
+
+    async def _finish(self, result: DeliveryResult) -> Outcome:
+        await self._results.submit(result)
+        if result.attempt.outcome == "RETRYING" and result.next_attempt_time is not None:
+            delay = (result.next_attempt_time - self._clock.now()).total_seconds()
+            return Outcome(ack=False, delay=max(delay, 0.0))
+        return Outcome(ack=True)
+
+    async def _release(self, message: Message, delay: float) -> None:
+        """Give the lease back without an attempt (channel disabled, rate limited)."""
+        async with self._uow() as uow:
+            await uow.messages.release(message.id, self._clock.now() + timedelta(seconds=delay))
+            await uow.commit()
+
+    async def _provider_id_of(self, message: Message) -> str:
+        assert message.reply_to_id is not None
+        async with self._uow() as uow:
+            quoted = await uow.messages.get(message.tenant_id, message.reply_to_id)
+        return (quoted.provider_message_id or "") if quoted else ""
+
+    async def _claim_batch(self, message_ids: Sequence[str]) -> list[Message | None]:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            claimed = await uow.messages.claim(message_ids, now, now + LEASE)
+            await uow.commit()
+        by_id = {m.id: m for m in claimed}
+        return [by_id.get(message_id) for message_id in message_ids]
+
+    async def _record_batch(self, results: Sequence[DeliveryResult]) -> list[None]:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            changed = await uow.messages.record(results, now)
+            for message in changed:
+                await uow.events.record(MessageUpdated(message))
+            await uow.commit()
+        if changed:
+            self._on_commit()
+        return [None] * len(results)
+
+
+def _channel_type_number(channel: ChannelInfo) -> int:
+    return int(common_pb2.ChannelType.Value(f"CHANNEL_TYPE_{channel.type.value}"))

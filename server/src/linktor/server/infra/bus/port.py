@@ -144,6 +144,11 @@ class EventBus(Protocol):
         Consumers sharing a ``durable`` name share the work: each message goes to one of
         them. A message not settled within ``ack_wait_seconds`` is redelivered. With
         ``max_deliver`` > 0 a message is dropped after that many deliveries.
+
+        ``max_in_flight`` bounds this subscription's running handlers and also the
+        unacknowledged messages of the whole durable (JetStream ``max_ack_pending``; the last
+        ``consume`` call's settings win): with 1, messages are handled strictly in order, a
+        nak'd message holding back the next.
         """
         ...
 

@@ -30,11 +30,16 @@ class RateLimiter(Protocol):
 
     async def acquire(self, key: str, *, rate: float, burst: int, cost: int = 1) -> RateDecision:
         """Take ``cost`` tokens from bucket ``key`` refilled at ``rate`` per second up to
-        ``burst``. Takes nothing when not allowed. ``cost`` > ``burst`` is never allowed."""
+        ``burst``. Takes nothing when not allowed. ``cost`` > ``burst`` is never allowed
+        (``retry_after`` is then ``math.inf``)."""
         ...
 
     async def reset(self, key: str) -> None:
         """Forget bucket ``key`` (a full bucket next time)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
         ...
 
 

@@ -8,10 +8,12 @@ from typing import Any
 import grpc
 import httpx
 import pytest
+from google.protobuf import duration_pb2
+from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped, unused-ignore]
 
 from linktor.gateway.app import TranscodingApp
 from linktor.gateway.invoker import ChannelInvoker
-from linktor.gateway.status import HTTP_STATUS_BY_CODE
+from linktor.gateway.status import HTTP_STATUS_BY_CODE, RpcFailure
 
 pytestmark = pytest.mark.integration
 
@@ -164,3 +166,49 @@ async def test_unreachable_target_is_503(test_api: Any) -> None:
             response = await client.get("/v1/single/x", headers={"Grpc-Timeout": "2S"})
     assert response.status_code == 503
     assert response.json()["code"] == 14
+
+
+class _RateLimited:
+    """An invoker whose every call fails with RESOURCE_EXHAUSTED and a RetryInfo detail."""
+
+    def __init__(self, seconds: int, nanos: int) -> None:
+        self.status = status_pb2.Status(code=8, message="slow down")
+        info = error_details_pb2.RetryInfo(
+            retry_delay=duration_pb2.Duration(seconds=seconds, nanos=nanos)
+        )
+        self.status.details.add().Pack(info)
+
+    async def unary(self, method: Any, request: Any, call: Any) -> Any:
+        raise RpcFailure(self.status)
+
+    def server_stream(self, method: Any, request: Any, call: Any) -> Any:
+        raise RpcFailure(self.status)
+
+
+@pytest.mark.parametrize(("seconds", "nanos", "header"), [(2, 0, "2"), (1, 1, "2"), (0, 0, "0")])
+async def test_retry_info_becomes_retry_after(
+    test_api: Any, seconds: int, nanos: int, header: str
+) -> None:
+    app = TranscodingApp(
+        test_api.routes("Kitchen"), _RateLimited(seconds, nanos), pool=test_api.pool
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+        response = await client.post("/v1/fail", json={})
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == header
+    assert response.json()["details"][0]["@type"] == "type.googleapis.com/google.rpc.RetryInfo"
+
+
+async def test_error_headers_hook_replaces_the_default(test_api: Any) -> None:
+    app = TranscodingApp(
+        test_api.routes("Kitchen"),
+        _RateLimited(1, 0),
+        pool=test_api.pool,
+        error_headers=lambda status: [(b"x-code", str(status.code).encode())],
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
+        response = await client.post("/v1/fail", json={})
+    assert response.headers["x-code"] == "8"
+    assert "retry-after" not in response.headers

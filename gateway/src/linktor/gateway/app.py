@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from google.protobuf.descriptor_pool import DescriptorPool
 from google.protobuf.message import Message
@@ -12,6 +13,7 @@ from linktor.gateway import streaming
 from linktor.gateway.asgi import (
     ASGIApp,
     BodyTooLarge,
+    Headers,
     Receive,
     Scope,
     Send,
@@ -38,6 +40,7 @@ from linktor.gateway.status import (
     http_status_for,
     make_status,
     render_status,
+    retry_after_headers,
     status_json,
 )
 
@@ -59,6 +62,9 @@ class TranscodingApp:
     ``fallback`` (another ASGI app) receives the requests that match no route, so the
     transcoder can sit in front of an application that serves other paths; without it they
     get 404 (no route) or 405 (route exists for another method, with an Allow header).
+
+    ``error_headers`` adds HTTP headers to every error response from its status; the
+    default writes ``Retry-After`` from a google.rpc.RetryInfo detail.
     """
 
     def __init__(
@@ -71,6 +77,7 @@ class TranscodingApp:
         emit_unpopulated: bool = True,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         fallback: ASGIApp | None = None,
+        error_headers: Callable[[status_pb2.Status], Headers] = retry_after_headers,
     ) -> None:
         self.routes = routes
         self.invoker = invoker
@@ -79,6 +86,7 @@ class TranscodingApp:
         self.emit_unpopulated = emit_unpopulated
         self.max_body_bytes = max_body_bytes
         self.fallback = fallback
+        self.error_headers = error_headers
 
     def match(self, http_method: str, raw_path: str) -> Match[Route] | None:
         return self.routes.router.lookup(http_method, raw_path)
@@ -99,7 +107,8 @@ class TranscodingApp:
         headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         code = http_status or http_status_for(status.code)
-        await send_response(send, code, render_status(status, self.pool), headers)
+        extra = [*(headers or ()), *self.error_headers(status)]
+        await send_response(send, code, render_status(status, self.pool), extra)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw = scope.get("raw_path")

@@ -96,6 +96,19 @@ def bad_request_status(description: str, field: str = "") -> status_pb2.Status:
     )
 
 
+def retry_after_headers(status: status_pb2.Status) -> list[tuple[bytes, bytes]]:
+    """``Retry-After`` (whole seconds, rounded up) from a google.rpc.RetryInfo detail, so
+    HTTP clients and proxies that know nothing of RetryInfo still back off."""
+    for detail in status.details:
+        if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            delay = info.retry_delay
+            seconds = max(0, delay.seconds + (1 if delay.nanos > 0 else 0))
+            return [(b"retry-after", str(seconds).encode())]
+    return []
+
+
 def _detail_json(detail: any_pb2.Any, pool: DescriptorPool | None) -> object:
     for candidate in (None, pool):
         try:

@@ -163,7 +163,8 @@ class FakeGraphApi:
 
     def _queue_status(self, entry: dict[str, Any]) -> None:
         self.pending_statuses.append(entry)
-        if self.webhook_url:
+        # One flusher at a time keeps deliveries in the order the statuses happened.
+        if self.webhook_url and all(task.done() for task in self._tasks):
             task = asyncio.get_running_loop().create_task(self.flush_statuses())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -24,7 +24,9 @@ class RecordedRequest:
 class StoredMedia:
     data: bytes
     mime_type: str
+    # Set by tests to announce a hash the bytes do not have (corruption in transit).
+    announced_sha256: str = ""
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return self.announced_sha256 or hashlib.sha256(self.data).hexdigest()

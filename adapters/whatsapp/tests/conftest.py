@@ -1,0 +1,38 @@
+"""Fixtures of the WhatsApp adapter tests.
+
+``adapter``: ONE adapter process for the session, started through the real go-plugin
+handshake (``python -m linktor.adapters.whatsapp``), as the plugin host starts it.
+``fake``: a fresh fake Graph API per test, on a free loopback port; the adapter reaches it
+because every call carries a channel configuration whose graph_base_url points there.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+from whatsapp_fake_graph import FakeGraphApi
+
+from linktor.adapterkit.launcher import PluginLog, PluginProcess
+from linktor.adapterkit.testing import launch_adapter
+
+ADAPTER_COMMAND = [sys.executable, "-m", "linktor.adapters.whatsapp"]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def adapter_logs() -> list[PluginLog]:
+    return []
+
+
+@pytest_asyncio.fixture(scope="session")
+async def adapter(adapter_logs: list[PluginLog]) -> AsyncIterator[PluginProcess]:
+    async with launch_adapter(ADAPTER_COMMAND, logs=adapter_logs) as plugin:
+        yield plugin
+
+
+@pytest_asyncio.fixture
+async def fake() -> AsyncIterator[FakeGraphApi]:
+    graph = FakeGraphApi()
+    async with graph.serve():
+        yield graph

@@ -4,8 +4,8 @@ Each bounded context subclasses it to expose its repositories, bound to the tran
 connection. On PostgreSQL the tenant of the unit of work is set as a transaction-local
 setting (``linktor.tenant_id``) that row-level security policies read, so a query that
 forgot its tenant filter sees nothing (defence in depth, see
-docs/adr/0005-tenant-isolation.md). A privileged unit of work sets ``linktor.bypass_rls``
-instead; only code that must work across tenants constructs one.
+docs/adr/0006-tenant-isolation-and-authentication.md). A privileged unit of work sets
+``linktor.bypass_rls`` instead; only code that must work across tenants constructs one.
 """
 
 from __future__ import annotations

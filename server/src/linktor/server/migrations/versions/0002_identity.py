@@ -5,7 +5,7 @@ Each table holding tenant data gets ENABLE + FORCE ROW LEVEL SECURITY (FORCE: th
 role owns the tables, and owners bypass RLS otherwise) and one policy: a row is visible and
 writable only when its tenant is the transaction's ``linktor.tenant_id`` setting, or when an
 explicitly privileged unit of work set ``linktor.bypass_rls`` to ``on``. See
-docs/adr/0005-tenant-isolation.md.
+docs/adr/0006-tenant-isolation-and-authentication.md.
 
 Revision ID: 0002
 Revises: 0001

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from linktor.adapters.whatsapp import errors
@@ -145,3 +147,14 @@ def test_every_table_row_has_a_reason_and_waits_only_when_retryable() -> None:
     for code, rule in errors.ERROR_TABLE.items():
         assert rule.reason.endswith("."), code
         assert rule.retry_after_seconds == 0 or rule.retryable, code
+
+
+def test_the_documented_table_matches_the_code() -> None:
+    """docs/channels/whatsapp.md shows the same rows as ERROR_TABLE."""
+    docs = Path(__file__).parents[3] / "docs" / "channels" / "whatsapp.md"
+    rows = {
+        int(cells[1]): (cells[2].strip("`"), cells[3] == "yes")
+        for line in docs.read_text().splitlines()
+        if (cells := [c.strip() for c in line.split("|")]) and len(cells) > 4 and cells[1].isdigit()
+    }
+    assert rows == {code: (rule.code, rule.retryable) for code, rule in errors.ERROR_TABLE.items()}

@@ -53,6 +53,9 @@ gen: setup $(BUF) ## Regenerate gen/ from proto/ (the only writer of gen/).
 	rm -rf .gen-tmp
 	$(BUF) generate -o .gen-tmp
 	$(BUF) generate --template buf.gen.goplugin.yaml -o .gen-tmp
+	@# The OpenAPI document ships inside linktor-proto too: `linktor serve` serves it at
+	@# /openapi.json from an installed wheel, where gen/openapi/ does not exist.
+	cp .gen-tmp/gen/openapi/linktor.openapi.json .gen-tmp/gen/python/linktor/v1/
 	for new in .gen-tmp/gen/python/* .gen-tmp/gen/openapi/*; do \
 	  dest=$${new#.gen-tmp/}; rm -rf "$$dest.old"; \
 	  if [ -e "$$dest" ]; then mv "$$dest" "$$dest.old"; fi; \

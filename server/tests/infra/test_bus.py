@@ -504,3 +504,21 @@ async def test_a_stopped_consumer_leaves_the_rest_to_the_next(
     await bus.consume(subject, "handover", second.handler)
     await wait_until(lambda: second.data == [b"2"], what="the second message")
     assert first.data == [b"1"]
+
+
+async def test_messages_waiting_for_redelivery_do_not_hold_back_new_ones(
+    bus: EventBus, streams: StreamSet
+) -> None:
+    subject = streams.subject("work", "outage")
+    handled: list[bytes] = []
+
+    async def handler(delivery: Delivery) -> None:
+        if delivery.data.startswith(b"down") and delivery.attempt == 1:
+            await delivery.nak(delay=5)  # its provider is down: try again later
+            return
+        handled.append(delivery.data)
+
+    await bus.consume(subject, "outage", handler, max_in_flight=2)
+    for data in (b"down-1", b"down-2", b"down-3", b"up"):
+        await bus.publish(subject, data)
+    await wait_until(lambda: handled == [b"up"], within=2, what="the healthy message")

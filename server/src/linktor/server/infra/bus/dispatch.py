@@ -17,6 +17,18 @@ ERROR_BACKOFF_FIRST = 0.1
 ERROR_BACKOFF_MAX = 30.0
 
 
+def ack_pending_limit(max_in_flight: int) -> int:
+    """How many messages of a durable may be handed out and not yet acked (-1: no limit).
+
+    Local concurrency is bounded by fetching only for free handler slots, so no server-side
+    limit is needed for that, and one would hurt: messages nak'd with a delay stay pending,
+    and a few hundred of them (a provider outage) would stall every other message. The one
+    exception is ``max_in_flight=1``, the ordered mode: then at most one message is out, so a
+    nak'd message holds back the next instead of being overtaken.
+    """
+    return 1 if max_in_flight == 1 else -1
+
+
 def error_backoff(attempt: int) -> float:
     """Redelivery delay after the ``attempt``-th delivery's handler raised."""
     return float(min(ERROR_BACKOFF_MAX, ERROR_BACKOFF_FIRST * 2 ** max(0, attempt - 1)))

@@ -13,7 +13,12 @@ import asyncio
 import functools
 from collections.abc import Callable, Mapping, Sequence
 
-from linktor.server.infra.bus.dispatch import QueuedListener, finish_handlers, run_durable_handler
+from linktor.server.infra.bus.dispatch import (
+    QueuedListener,
+    ack_pending_limit,
+    finish_handlers,
+    run_durable_handler,
+)
 from linktor.server.infra.bus.memstream import ConsumerGroup, Handout, MemoryStream
 from linktor.server.infra.bus.port import (
     STREAMS,
@@ -115,7 +120,7 @@ class InProcessBus:
             subject,
             ack_wait=ack_wait_seconds,
             max_deliver=max_deliver,
-            max_ack_pending=max_in_flight,
+            max_ack_pending=ack_pending_limit(max_in_flight),
         )
         subscription = _DurableSubscription(
             group, handler, max_in_flight, self._drain_timeout, self._subscriptions.discard

@@ -141,8 +141,9 @@ class ConsumerGroup:
         self.pattern = pattern
         self.ack_wait = 30.0
         self.max_deliver = -1
-        # Handed out and not yet done (in a handler or awaiting redelivery), as in JetStream.
-        self.max_ack_pending = 1_000
+        # Handed out and not yet done (in a handler or awaiting redelivery), as in JetStream;
+        # -1: no limit.
+        self.max_ack_pending = -1
         self._stream = stream
         self._cursor = stream.first_seq()  # next sequence never handed out
         self._deliveries: dict[int, int] = {}  # seq -> deliveries, while not done
@@ -182,7 +183,7 @@ class ConsumerGroup:
                 self._forget(seq)  # aged out of the stream
                 continue
             return self._hand_out(message, now)
-        if len(self._deliveries) >= self.max_ack_pending:
+        if 0 < self.max_ack_pending <= len(self._deliveries):
             return None
         self._cursor = max(self._cursor, self._stream.first_seq())
         while self._cursor < self._stream.next_seq:

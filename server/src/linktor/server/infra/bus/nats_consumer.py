@@ -1,10 +1,9 @@
 """One ``consume`` call on the NATS bus: a durable pull consumer and its fetch loop.
 
 The loop fetches only as many messages as it has free handler slots, so ``max_in_flight``
-holds locally; the consumer's ``max_ack_pending`` is set to the same number, which also makes
-``max_in_flight=1`` deliver strictly in order (a nak'd message blocks the next one). The loop
-never gives up: timeouts, disconnects and a server that lost the consumer are retried with
-backoff, and a reconnect re-issues the pull at once instead of waiting for it to expire.
+holds locally (``max_ack_pending`` follows :func:`ack_pending_limit`). The loop never gives
+up: timeouts, disconnects and a server that lost the consumer are retried with backoff, and
+a reconnect re-issues the pull at once instead of waiting for it to expire.
 """
 
 from __future__ import annotations
@@ -22,7 +21,11 @@ import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from linktor.server.infra.bus.dispatch import finish_handlers, run_durable_handler
+from linktor.server.infra.bus.dispatch import (
+    ack_pending_limit,
+    finish_handlers,
+    run_durable_handler,
+)
 from linktor.server.infra.bus.port import BusError, Delivery, DeliveryHandler
 
 if TYPE_CHECKING:
@@ -59,7 +62,7 @@ class ConsumerSettings:
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait_seconds,
             max_deliver=self.max_deliver if self.max_deliver > 0 else -1,
-            max_ack_pending=self.max_in_flight,
+            max_ack_pending=ack_pending_limit(self.max_in_flight),
         )
 
 

@@ -145,10 +145,10 @@ class EventBus(Protocol):
         them. A message not settled within ``ack_wait_seconds`` is redelivered. With
         ``max_deliver`` > 0 a message is dropped after that many deliveries.
 
-        ``max_in_flight`` bounds this subscription's running handlers and also the
-        unacknowledged messages of the whole durable (JetStream ``max_ack_pending``; the last
-        ``consume`` call's settings win): with 1, messages are handled strictly in order, a
-        nak'd message holding back the next.
+        ``max_in_flight`` bounds this subscription's running handlers. ``max_in_flight=1`` is
+        the ordered mode: the whole durable then has at most one unacknowledged message, so
+        messages are handled strictly in order, a nak'd one holding back the next. (The
+        settings of the last ``consume`` call on a durable win.)
         """
         ...
 

@@ -8,14 +8,23 @@ tests proves nothing. Helpers live in the ``lktest`` package next to this file.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from lktest.services import SERVICES, ServiceUrls, create_pg_database, drop_pg_database
+from lktest.services import (
+    SERVICES,
+    ServiceUrls,
+    create_pg_database,
+    drop_pg_database,
+    require_service,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from linktor.server.infra.bus.factory import create_bus
+from linktor.server.infra.bus.port import STREAMS, EventBus
 from linktor.server.infra.db import migrate
 from linktor.server.infra.db.engine import create_engine
 
@@ -62,3 +71,23 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await migrate.upgrade(eng)
     yield eng
     await eng.dispose()
+
+
+@pytest_asyncio.fixture
+async def bus(backend: str) -> AsyncIterator[EventBus]:
+    """A started bus of the requested backend: in-process, or NATS JetStream with streams
+    purged so tests do not see each other's work."""
+    if backend == "scaled":
+        require_service(SERVICES.nats_url, "NATS")
+        import nats
+
+        connection = await nats.connect(SERVICES.nats_url)
+        js = connection.jetstream()
+        for stream in STREAMS:
+            with contextlib.suppress(Exception):
+                await js.delete_stream(stream.name)
+        await connection.close()
+    the_bus = create_bus(SERVICES.nats_url if backend == "scaled" else None)
+    await the_bus.start()
+    yield the_bus
+    await the_bus.close()

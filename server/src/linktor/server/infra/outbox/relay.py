@@ -54,8 +54,11 @@ class Publication:
 
 
 class SequencedLike(Protocol):
-    publications: list[Publication]
-    keys: list[tuple[str, int]]
+    @property
+    def publications(self) -> list[Publication]: ...
+
+    @property
+    def keys(self) -> list[tuple[str, int]]: ...
 
 
 class EventRowHandler(Protocol):

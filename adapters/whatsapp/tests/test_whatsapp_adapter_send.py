@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from wa_support import CUSTOMER, channel_for, content
+from wa_support import CUSTOMER, ORDER_UPDATE, channel_for, content, order_update_definition
 from whatsapp_fake_graph import FakeGraphApi, template
 
 from linktor.adapter.v1 import adapter_pb2
@@ -67,6 +67,7 @@ async def test_text_with_preview_and_reply_context(
     assert body["to"] == "16505551234"
     assert body["text"] == {"preview_url": True, "body": "Hi! https://linktor.io"}
     assert body["context"] == {"message_id": "wamid.IN-1"}
+    assert body["biz_opaque_callback_data"] == "tenants/t/conversations/c/messages/m1"
 
 
 @pytest.mark.parametrize(
@@ -227,68 +228,16 @@ async def test_interactive(
 async def test_template_with_every_parameter_kind(
     adapter: PluginProcess, fake: FakeGraphApi
 ) -> None:
-    fake.templates.append(
-        template(
-            "order_update",
-            header={"format": "DOCUMENT"},
-            body="Hi {{1}}, you paid {{2}} on {{3}}.",
-            buttons=[
-                {"type": "QUICK_REPLY", "text": "Stop"},
-                {"type": "URL", "text": "Track", "url": "https://t.example/{{1}}"},
-            ],
-        )
-    )
-    body = await sent_ok(
-        adapter,
-        fake,
-        content(
-            template={
-                "name": "order_update",
-                "language": "en_US",
-                "components": [
-                    {
-                        "type": "TEMPLATE_COMPONENT_TYPE_HEADER",
-                        "parameters": [
-                            {
-                                "media": {
-                                    "type": "MEDIA_TYPE_DOCUMENT",
-                                    "url": "https://x.example/i.pdf",
-                                    "filename": "i.pdf",
-                                }
-                            }
-                        ],
-                    },
-                    {
-                        "type": "TEMPLATE_COMPONENT_TYPE_BODY",
-                        "parameters": [
-                            {"text": "Jessica"},
-                            {
-                                "currency": {
-                                    "fallbackValue": "$100.99",
-                                    "code": "USD",
-                                    "amount1000": "100990",
-                                }
-                            },
-                            {"dateTime": {"fallbackValue": "May 1, 2026"}},
-                        ],
-                    },
-                    {
-                        "type": "TEMPLATE_COMPONENT_TYPE_BUTTON",
-                        "buttonSubType": "quick_reply",
-                        "buttonIndex": 0,
-                        "parameters": [{"payload": "stop"}],
-                    },
-                    {
-                        "type": "TEMPLATE_COMPONENT_TYPE_BUTTON",
-                        "buttonSubType": "url",
-                        "buttonIndex": 1,
-                        "parameters": [{"text": "1234"}],
-                    },
-                ],
-            }
-        ),
-    )
+    fake.templates.append(order_update_definition())
+    body = await sent_ok(adapter, fake, content(template=ORDER_UPDATE))
     assert body["template"]["name"] == "order_update"
+    assert [c["type"] for c in body["template"]["components"]] == [
+        "header",
+        "body",
+        "button",
+        "button",
+        "button",
+    ]
 
 
 async def test_named_template_parameters(adapter: PluginProcess, fake: FakeGraphApi) -> None:

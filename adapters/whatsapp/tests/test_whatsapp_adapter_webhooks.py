@@ -119,6 +119,9 @@ async def test_statuses_delivered_by_the_fake_advance_in_order(
     assert [d.status_code for d in fake.deliveries] == [200, 200, 200, 200]
     statuses = [e.status for e in received if e.HasField("status")]
     assert [s.provider_message_id for s in statuses] == [response.provider_message_id] * 3
+    assert {s.metadata["biz_opaque_callback_data"] for s in statuses} == {
+        "tenants/t/conversations/c/messages/m1"
+    }
     assert [message_pb2.MessageStatus.Name(s.status) for s in statuses] == [
         "MESSAGE_STATUS_SENT",
         "MESSAGE_STATUS_DELIVERED",

@@ -3,66 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from wa_support import body_of, content, violation_of
+from wa_support import ORDER_UPDATE, body_of, content, violation_of
 
 pytestmark = pytest.mark.unit
 
 
 def test_template_with_header_body_and_button_parameters() -> None:
-    body = body_of(
-        content(
-            template={
-                "name": "order_update",
-                "language": "en_US",
-                "components": [
-                    {
-                        "type": "TEMPLATE_COMPONENT_TYPE_HEADER",
-                        "parameters": [
-                            {
-                                "media": {
-                                    "type": "MEDIA_TYPE_DOCUMENT",
-                                    "url": "https://x.example/i.pdf",
-                                    "filename": "invoice.pdf",
-                                }
-                            }
-                        ],
-                    },
-                    {
-                        "type": "TEMPLATE_COMPONENT_TYPE_BODY",
-                        "parameters": [
-                            {"text": "Jessica"},
-                            {
-                                "currency": {
-                                    "fallbackValue": "$100.99",
-                                    "code": "usd",
-                                    "amount1000": "100990",
-                                }
-                            },
-                            {"dateTime": {"fallbackValue": "February 25, 1977"}},
-                        ],
-                    },
-                    {
-                        "type": "TEMPLATE_COMPONENT_TYPE_BUTTON",
-                        "buttonSubType": "quick_reply",
-                        "buttonIndex": 0,
-                        "parameters": [{"payload": "stop"}],
-                    },
-                    {
-                        "type": "TEMPLATE_COMPONENT_TYPE_BUTTON",
-                        "buttonSubType": "url",
-                        "buttonIndex": 1,
-                        "parameters": [{"text": "order/1234"}],
-                    },
-                    {
-                        "type": "TEMPLATE_COMPONENT_TYPE_BUTTON",
-                        "buttonSubType": "copy_code",
-                        "buttonIndex": 2,
-                        "parameters": [{"couponCode": "SUMMER25"}],
-                    },
-                ],
-            }
-        )
-    )
+    body = body_of(content(template=ORDER_UPDATE))
     assert body["type"] == "template"
     assert body["template"] == {
         "name": "order_update",

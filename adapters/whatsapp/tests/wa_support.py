@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from google.protobuf import json_format
-from whatsapp_fake_graph import FakeGraphApi
+from whatsapp_fake_graph import FakeGraphApi, template
 
 from linktor.adapter.v1 import adapter_pb2
 from linktor.adapterkit.testing import channel_config, webhook_request
@@ -78,3 +78,70 @@ def violation_of(message: content_pb2.MessageContent) -> ContentViolation:
     with pytest.raises(ContentViolation) as caught:
         message_body(TO, message)
     return caught.value
+
+
+# A template message with every kind of parameter (canonical JSON form), and the approved
+# template it fills, as the fake WABA holds it.
+ORDER_UPDATE: dict[str, Any] = {
+    "name": "order_update",
+    "language": "en_US",
+    "components": [
+        {
+            "type": "TEMPLATE_COMPONENT_TYPE_HEADER",
+            "parameters": [
+                {
+                    "media": {
+                        "type": "MEDIA_TYPE_DOCUMENT",
+                        "url": "https://x.example/i.pdf",
+                        "filename": "invoice.pdf",
+                    }
+                }
+            ],
+        },
+        {
+            "type": "TEMPLATE_COMPONENT_TYPE_BODY",
+            "parameters": [
+                {"text": "Jessica"},
+                {
+                    "currency": {
+                        "fallbackValue": "$100.99",
+                        "code": "usd",
+                        "amount1000": "100990",
+                    }
+                },
+                {"dateTime": {"fallbackValue": "February 25, 1977"}},
+            ],
+        },
+        {
+            "type": "TEMPLATE_COMPONENT_TYPE_BUTTON",
+            "buttonSubType": "quick_reply",
+            "buttonIndex": 0,
+            "parameters": [{"payload": "stop"}],
+        },
+        {
+            "type": "TEMPLATE_COMPONENT_TYPE_BUTTON",
+            "buttonSubType": "url",
+            "buttonIndex": 1,
+            "parameters": [{"text": "order/1234"}],
+        },
+        {
+            "type": "TEMPLATE_COMPONENT_TYPE_BUTTON",
+            "buttonSubType": "copy_code",
+            "buttonIndex": 2,
+            "parameters": [{"couponCode": "SUMMER25"}],
+        },
+    ],
+}
+
+
+def order_update_definition() -> dict[str, Any]:
+    return template(
+        "order_update",
+        header={"format": "DOCUMENT"},
+        body="Hi {{1}}, you paid {{2}} on {{3}}.",
+        buttons=[
+            {"type": "QUICK_REPLY", "text": "Stop"},
+            {"type": "URL", "text": "Track", "url": "https://t.example/{{1}}"},
+            {"type": "COPY_CODE", "example": "SUMMER25"},
+        ],
+    )

@@ -138,23 +138,22 @@ class FakeGraphApi:
         wamid = payloads.new_wamid()
         to = str(body["to"]).removeprefix("+")
         self.sent.append({**body, "id": wamid})
-        if (
+        window_closed = (
             self.enforce_reply_window
             and body.get("type") != "template"
             and not self.window_open(to)
-        ):
+        )
+        if window_closed:
             error = CATALOGUE[131047]
-            self._queue_status(
-                payloads.status_entry(
-                    wamid,
-                    "failed",
-                    to,
-                    error=payloads.webhook_error(131047, error.title, error.details),
-                )
-            )
+            details = payloads.webhook_error(131047, error.title, error.details)
+            statuses = [payloads.status_entry(wamid, "failed", to, error=details)]
         else:
-            for status in self.auto_statuses:
-                self._queue_status(payloads.status_entry(wamid, status, to))
+            statuses = [payloads.status_entry(wamid, s, to) for s in self.auto_statuses]
+        for entry in statuses:
+            if "biz_opaque_callback_data" in body:
+                # Meta echoes the value in every status of the message.
+                entry["biz_opaque_callback_data"] = body["biz_opaque_callback_data"]
+            self._queue_status(entry)
         return {
             "messaging_product": "whatsapp",
             "contacts": [{"input": str(body["to"]), "wa_id": to}],

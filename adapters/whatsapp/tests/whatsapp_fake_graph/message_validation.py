@@ -84,6 +84,13 @@ def validate_message_body(
         _validate_contacts(body.get("contacts"))
         return "contacts"
     obj = _obj(body, wa_type, wa_type)
+    callback_data = body.get("biz_opaque_callback_data")
+    if callback_data is not None and (
+        not isinstance(callback_data, str) or len(callback_data) > 512
+    ):
+        raise invalid_parameter(
+            "Param biz_opaque_callback_data must be at most 512 characters long."
+        )
     context = body.get("context")
     if context is not None:
         _text(_obj(body, "context", "context"), "message_id", "context['message_id']", 512)

@@ -33,6 +33,8 @@ _log = logging.getLogger(__name__)
 # Meta answers in well under a second normally; allow for slow media and template pages.
 GRAPH_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=60.0, pool=5.0)
 _USER_AGENT = f"linktor-whatsapp/{ADAPTER_VERSION}"
+# Meta's limit for biz_opaque_callback_data.
+_CALLBACK_DATA_MAX = 512
 
 
 def provider_error(exc: GraphApiError | GraphTransportError) -> adapter_pb2.SendError:
@@ -110,6 +112,10 @@ class WhatsAppAdapter(BaseAdapter):
             return adapter_pb2.SendResponse(error=error)
         except ContentViolation as exc:
             return adapter_pb2.SendResponse(error=errors.invalid_content(exc.field, exc.problem))
+        if request.message_id and len(request.message_id) <= _CALLBACK_DATA_MAX:
+            # Meta has no idempotency key; it echoes this value in every status webhook of
+            # the message, which lets the core correlate statuses with its own message.
+            body["biz_opaque_callback_data"] = request.message_id
         try:
             answer = await self._client(config).send_message(body)
         except (GraphApiError, GraphTransportError) as exc:

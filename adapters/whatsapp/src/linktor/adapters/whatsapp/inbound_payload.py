@@ -77,6 +77,9 @@ def _list(value: object) -> list[JsonObject]:
 
 
 def _change_events(value: JsonObject) -> list[adapter_pb2.InboundEvent]:
+    for error in _list(value.get("errors")):
+        # Errors not tied to a message (Meta reports some asynchronously this way).
+        _log.warning("WhatsApp reported error %s: %s", error.get("code"), error.get("title"))
     display_names = {
         str(contact.get("wa_id", "")): str((contact.get("profile") or {}).get("name", ""))
         for contact in _list(value.get("contacts"))

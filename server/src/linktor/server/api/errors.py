@@ -23,6 +23,7 @@ from linktor.server.shared.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    OutOfRange,
     PermissionDenied,
     ResourceExhausted,
     Unauthenticated,
@@ -41,6 +42,7 @@ _CODES: tuple[tuple[type[DomainError], int], ...] = (
     (PermissionDenied, code_pb2.PERMISSION_DENIED),
     (ResourceExhausted, code_pb2.RESOURCE_EXHAUSTED),
     (Unavailable, code_pb2.UNAVAILABLE),
+    (OutOfRange, code_pb2.OUT_OF_RANGE),
 )
 
 

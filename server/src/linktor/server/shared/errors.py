@@ -114,6 +114,10 @@ class ResourceExhausted(DomainError):
         self.retry_after = retry_after
 
 
+class OutOfRange(DomainError):
+    """A position (sequence, page) is outside what exists or is kept."""
+
+
 class Unavailable(DomainError):
     """A backing service (database, bus, adapter) cannot be reached; retry later."""
 

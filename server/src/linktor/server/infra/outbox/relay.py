@@ -183,13 +183,18 @@ class OutboxRelay:
         """Publish concurrently; True when all succeeded. Failures are logged and left to the
         sweepers, which republish from the messages and events tables."""
 
-        async def one(p: Publication) -> None:
-            if p.durable:
-                await self._bus.publish(p.subject, p.payload, msg_id=p.msg_id, headers=p.headers)
-            else:
-                await self._bus.broadcast(p.subject, p.payload)
+        async def durable(p: Publication) -> None:
+            await self._bus.publish(p.subject, p.payload, msg_id=p.msg_id, headers=p.headers)
 
-        results = await asyncio.gather(*(one(p) for p in publications), return_exceptions=True)
+        async def live() -> None:
+            # In order: live streams then rarely see a gap they must fill from the log.
+            for p in publications:
+                if not p.durable:
+                    await self._bus.broadcast(p.subject, p.payload)
+
+        results = await asyncio.gather(
+            *(durable(p) for p in publications if p.durable), live(), return_exceptions=True
+        )
         failures = [r for r in results if isinstance(r, BaseException)]
         for failure in failures:
             if not isinstance(failure, Exception):

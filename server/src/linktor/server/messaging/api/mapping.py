@@ -27,7 +27,10 @@ def error_to_proto(error: DeliveryError) -> message_pb2.MessageError:
 
 
 def attempt_to_proto(a: Attempt) -> message_pb2.DeliveryAttempt:
-    proto = message_pb2.DeliveryAttempt(number=a.number, outcome=_OUTCOMES.get(a.outcome, 0))
+    proto = message_pb2.DeliveryAttempt(
+        number=a.number,
+        outcome=_OUTCOMES.get(a.outcome, message_pb2.ATTEMPT_OUTCOME_UNSPECIFIED),
+    )
     set_time(proto.start_time, a.start_time)
     proto.duration.FromMilliseconds(a.duration_ms)
     if a.error is not None:

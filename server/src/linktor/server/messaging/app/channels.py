@@ -29,3 +29,7 @@ class ChannelLookup(Protocol):
     async def get(self, tenant_id: str, channel_id: str) -> ChannelInfo | None:
         """The channel, or None when it does not exist, is deleted or is another tenant's."""
         ...
+
+    async def by_webhook_token(self, token: str) -> ChannelInfo | None:
+        """The channel whose public webhook URL ends with ``token`` (any tenant), or None."""
+        ...

@@ -177,7 +177,7 @@ class DeliveryWorker:
             request.reply_to_provider_message_id = await self._provider_id_of(message)
         try:
             adapter = await self._adapters.acquire(
-                _channel_type_number(channel), address=channel.adapter_address
+                channel_type_number(channel), address=channel.adapter_address
             )
             call = adapter.stub.Send(request, timeout=SEND_TIMEOUT_SECONDS)
             # The generated stub is typed for sync channels; ours is a grpc.aio channel.
@@ -311,5 +311,5 @@ class DeliveryWorker:
         return [None] * len(results)
 
 
-def _channel_type_number(channel: ChannelInfo) -> int:
+def channel_type_number(channel: ChannelInfo) -> int:
     return int(common_pb2.ChannelType.Value(f"CHANNEL_TYPE_{channel.type.value}"))

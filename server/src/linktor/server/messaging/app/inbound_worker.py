@@ -76,7 +76,7 @@ class InboundWorker:
             batch.tenant_id,
             batch.channel_id,
             list(events),
-            batch.retries + 1,  # type: ignore[arg-type]
+            batch.retries + 1,
         )
 
         async def later() -> None:

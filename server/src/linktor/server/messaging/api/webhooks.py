@@ -74,7 +74,7 @@ def webhook_routes(
         if channel is None:
             log.warning("webhook for an unknown channel", path=request.url.path[:32] + "...")
             return _problem(404, "unknown webhook URL")
-        if not channel.enabled:
+        if not channel.accepts_webhooks:
             log.warning("webhook for a disabled channel", channel=channel.id)
             return _problem(403, "this channel is disabled")
         body = await request.body()

@@ -15,7 +15,8 @@ class ChannelInfo:
     id: str
     tenant_id: str
     type: ChannelType
-    # False while a user disabled the channel: messages are accepted and wait.
+    # False while outbound messages must wait (channel disabled, adapter restarting):
+    # they are accepted and delivered later.
     enabled: bool
     capabilities: channel_pb2.ChannelCapabilities
     rate_per_second: float
@@ -23,6 +24,8 @@ class ChannelInfo:
     adapter_address: str
     # The decrypted configuration handed to the adapter with every call.
     config: adapter_pb2.ChannelConfig
+    # False for a disabled channel: its webhooks are refused.
+    accepts_webhooks: bool = True
 
 
 class ChannelLookup(Protocol):

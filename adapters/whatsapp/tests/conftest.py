@@ -2,8 +2,9 @@
 
 ``adapter``: ONE adapter process for the session, started through the real go-plugin
 handshake (``python -m linktor.adapters.whatsapp``), as the plugin host starts it.
-``fake``: a fresh fake Graph API per test, on a free loopback port; the adapter reaches it
-because every call carries a channel configuration whose graph_base_url points there.
+``fake``: the fake Graph API, served once on a free loopback port and reset for every test;
+the adapter reaches it because every call carries a channel configuration whose
+graph_base_url points there.
 """
 
 from __future__ import annotations
@@ -31,8 +32,15 @@ async def adapter(adapter_logs: list[PluginLog]) -> AsyncIterator[PluginProcess]
         yield plugin
 
 
-@pytest_asyncio.fixture
-async def fake() -> AsyncIterator[FakeGraphApi]:
+@pytest_asyncio.fixture(scope="session")
+async def served_fake() -> AsyncIterator[FakeGraphApi]:
     graph = FakeGraphApi()
     async with graph.serve():
         yield graph
+
+
+@pytest_asyncio.fixture
+async def fake(served_fake: FakeGraphApi) -> FakeGraphApi:
+    await served_fake.drain()
+    served_fake.reset()
+    return served_fake

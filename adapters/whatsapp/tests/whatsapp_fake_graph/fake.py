@@ -55,20 +55,38 @@ class FakeGraphApi:
         auto_statuses: Sequence[str] = (),
         webhook_url: str = "",
     ) -> None:
-        self.access_token = access_token
-        self.phone_number_id = phone_number_id
-        self.waba_id = waba_id
-        self.app_secret = app_secret
-        self.display_phone_number = display_phone_number
-        self.verified_name = verified_name
+        self._settings: dict[str, Any] = {
+            "access_token": access_token,
+            "phone_number_id": phone_number_id,
+            "waba_id": waba_id,
+            "app_secret": app_secret,
+            "display_phone_number": display_phone_number,
+            "verified_name": verified_name,
+            "enforce_reply_window": enforce_reply_window,
+            "auto_statuses": tuple(auto_statuses),
+            "webhook_url": webhook_url,
+        }
+        self.base_url = ""
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the constructor's settings, forgetting what was programmed or recorded
+        (the server keeps running: one fake can serve many tests)."""
+        settings = self._settings
+        self.access_token: str = settings["access_token"]
+        self.phone_number_id: str = settings["phone_number_id"]
+        self.waba_id: str = settings["waba_id"]
+        self.app_secret: str = settings["app_secret"]
+        self.display_phone_number: str = settings["display_phone_number"]
+        self.verified_name: str = settings["verified_name"]
         self.quality_rating = "GREEN"
         # When True, free-form messages to a user who has not written in 24 hours are
         # accepted and then reported `failed` with #131047, as Meta does.
-        self.enforce_reply_window = enforce_reply_window
+        self.enforce_reply_window: bool = settings["enforce_reply_window"]
         # Statuses delivered to `webhook_url` for every accepted message, in order.
-        self.auto_statuses = tuple(auto_statuses)
-        self.webhook_url = webhook_url
-        self.base_url = ""
+        self.auto_statuses: tuple[str, ...] = settings["auto_statuses"]
+        self.webhook_url: str = settings["webhook_url"]
         self.requests: list[RecordedRequest] = []
         self.sent: list[dict[str, Any]] = []
         self.read_receipts: list[dict[str, Any]] = []
@@ -78,7 +96,6 @@ class FakeGraphApi:
         self.deliveries: list[httpx.Response] = []
         self._failures: list[ProgrammedFailure] = []
         self._last_customer_message: dict[str, float] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ programming
     def fail_next(

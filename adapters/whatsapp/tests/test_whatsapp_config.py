@@ -103,3 +103,16 @@ def test_a_token_pasted_with_bearer_is_refused_without_echoing_it() -> None:
     violations = _violations(GOOD_CONFIG, {**GOOD_SECRETS, "access_token": "Bearer EAAG-secret"})
     assert list(violations) == ["secrets.access_token"]
     assert "EAAG-secret" not in violations["secrets.access_token"]
+
+
+def test_unknown_keys_are_flagged_as_probable_typos() -> None:
+    violations = _violations(
+        {**GOOD_CONFIG, "phone_numer_id": "1"}, {**GOOD_SECRETS, "acess_token": "x"}
+    )
+    assert set(violations) == {"config.phone_numer_id", "secrets.acess_token"}
+    assert "phone_number_id" in violations["config.phone_numer_id"]
+
+
+def test_a_secret_in_config_is_pointed_to_secrets() -> None:
+    violations = _violations({**GOOD_CONFIG, "access_token": "EAAG-oops"}, GOOD_SECRETS)
+    assert violations == {"config.access_token": "belongs in secrets, not in config"}

@@ -175,6 +175,23 @@ def parse_config(channel: adapter_pb2.ChannelConfig) -> WhatsAppConfig:
             where = "secrets" if key.secret else "config"
             violate(f"{where}.{key.key}", f"is required: {key.description}")
 
+    for where, secret, keys in (
+        ("config", False, set(channel.config.fields)),
+        ("secrets", True, set(channel.secrets)),
+    ):
+        accepted = {k.key for k in CONFIG_KEYS if k.secret == secret}
+        misplaced = {k.key for k in CONFIG_KEYS if k.secret != secret}
+        for name in sorted(keys - accepted):
+            if name in misplaced:
+                other = "config" if secret else "secrets"
+                violate(f"{where}.{name}", f"belongs in {other}, not in {where}")
+            else:
+                # Usually a typo; naming the accepted keys makes it obvious.
+                violate(
+                    f"{where}.{name}",
+                    "is not a WhatsApp setting; accepted: " + ", ".join(sorted(accepted)),
+                )
+
     for name in ("phone_number_id", "waba_id", "app_id"):
         if values[name] and not _NUMERIC_ID.match(values[name]):
             violate(

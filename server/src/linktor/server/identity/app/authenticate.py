@@ -19,6 +19,7 @@ from linktor.server.identity.app.sessions import USER_DEACTIVATED, suspended_err
 from linktor.server.identity.app.ttl_cache import TtlCache
 from linktor.server.identity.domain.api_key import ApiKey, ApiKeyState
 from linktor.server.identity.domain.operator import OperatorKey
+from linktor.server.identity.domain.session import AccessClaims
 from linktor.server.identity.domain.tenant import Tenant, TenantState
 from linktor.server.identity.domain.user import Membership, UserState
 from linktor.server.infra.cache.port import RateLimiter
@@ -76,6 +77,8 @@ class Authenticator:
         self._members: TtlCache[tuple[str, str], Membership | None] = TtlCache(policy.cache_ttl)
         self._tenants: TtlCache[str, Tenant | None] = TtlCache(policy.cache_ttl)
         self._last_touch: TtlCache[str, bool] = TtlCache(LAST_USE_EVERY_SECONDS)
+        # Verified access tokens (the same bytes verify the same way; expiry still checked).
+        self._verified: TtlCache[str, AccessClaims] = TtlCache(max(policy.cache_ttl, 0.0))
         self._background: set[asyncio.Task[None]] = set()
 
     def rule_for(self, method: str) -> Rule | None:
@@ -156,7 +159,13 @@ class Authenticator:
         task.add_done_callback(self._background.discard)
 
     async def _user(self, token: str) -> Principal:
-        claims = self._tokens.verify(token)
+        found, claims = self._verified.get(token)
+        if not found or claims is None:
+            claims = self._tokens.verify(token)
+            self._verified.put(token, claims)
+        elif claims.expire_time <= self._clock.now():
+            self._verified.drop(token)
+            claims = self._tokens.verify(token)  # raises: expired
         cache_key = (claims.tenant_id, claims.user_id)
         found, member = self._members.get(cache_key)
         if not found:

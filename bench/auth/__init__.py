@@ -1,0 +1,1 @@
+"""Authentication overhead benchmark (see run.py)."""

@@ -331,3 +331,11 @@ def test_a_payload_for_another_number_yields_nothing() -> None:
 def test_not_a_whatsapp_payload(payload: object) -> None:
     with pytest.raises(PayloadError):
         parse_payload(payload, PHONE_NUMBER_ID)
+
+
+def test_a_failed_status_without_errors_still_has_a_reason() -> None:
+    payload = fixture_payload("status_failed.json")
+    del payload["entry"][0]["changes"][0]["value"]["statuses"][0]["errors"]
+    (event,) = parse_payload(payload, PHONE_NUMBER_ID).events
+    assert (event.status.error.code, event.status.error.retryable) == ("PROVIDER_ERROR", False)
+    assert event.status.error.message

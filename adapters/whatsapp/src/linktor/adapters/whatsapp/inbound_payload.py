@@ -111,6 +111,9 @@ def status_update(status: JsonObject) -> adapter_pb2.StatusUpdate | None:
     errors = _list(status.get("errors"))
     if errors:
         update.error.CopyFrom(message_error_from_webhook(errors[0]))
+    elif canonical == message_pb2.MESSAGE_STATUS_FAILED:
+        # A FAILED message always carries a reason, even when Meta gave none.
+        update.error.CopyFrom(message_error_from_webhook({"title": "failed without details"}))
     metadata: dict[str, str] = {"whatsapp.status": name}
     for key in ("conversation", "pricing", "biz_opaque_callback_data"):
         flatten(key, status.get(key), metadata)

@@ -8,8 +8,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 from google.protobuf import duration_pb2
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -74,6 +74,9 @@ class FakeChannels:
 
     async def get(self, tenant_id: str, channel_id: str) -> ChannelInfo | None:
         return self.channels.get((tenant_id, channel_id))
+
+    async def by_webhook_token(self, token: str) -> ChannelInfo | None:
+        return next((c for c in self.channels.values() if c.id == token), None)
 
 
 @dataclass

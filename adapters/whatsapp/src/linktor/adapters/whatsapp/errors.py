@@ -172,16 +172,17 @@ def send_error_from_graph(
 def message_error_from_webhook(error: dict[str, object]) -> message_pb2.MessageError:
     """Normalizes one entry of a status webhook's ``errors`` array (asynchronous errors)."""
     raw_code = error.get("code")
-    code = int(raw_code) if isinstance(raw_code, (int, str)) and str(raw_code).isdigit() else 0
+    code = int(raw_code) if isinstance(raw_code, (int, str)) and str(raw_code).isdigit() else None
     title = str(error.get("title") or error.get("message") or "")
     error_data = error.get("error_data")
     details = str(error_data.get("details", "")) if isinstance(error_data, dict) else ""
-    rule = rule_for(code) or ErrorRule(PROVIDER_ERROR, False, "Meta could not deliver the message.")
+    known = rule_for(code) if code is not None else None
+    rule = known or ErrorRule(PROVIDER_ERROR, False, "Meta could not deliver the message.")
     return message_pb2.MessageError(
         code=rule.code,
         message=rule.reason,
         retryable=rule.retryable,
-        provider_code=str(code) if code else "",
+        provider_code="" if code is None else str(code),
         provider_message=f"{title} ({details})" if details else title,
     )
 

@@ -29,9 +29,10 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from linktor.v1 import contact_pb2 as linktor_dot_v1_dot_contact__pb2
 from linktor.v1 import conversation_pb2 as linktor_dot_v1_dot_conversation__pb2
 from linktor.v1 import message_pb2 as linktor_dot_v1_dot_message__pb2
+from linktor.v1 import webhook_pb2 as linktor_dot_v1_dot_webhook__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16linktor/v1/event.proto\x12\nlinktor.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18linktor/v1/contact.proto\x1a\x1dlinktor/v1/conversation.proto\x1a\x18linktor/v1/message.proto\"\xb0\x05\n\x05\x45vent\x12\x18\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08R\x04name\x12 \n\x08sequence\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03R\x08sequence\x12\x18\n\x04type\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03R\x04type\x12\x41\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime\x12\"\n\tephemeral\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x03R\tephemeral\x12/\n\x07message\x18\x06 \x01(\x0b\x32\x13.linktor.v1.MessageH\x00R\x07message\x12>\n\x0c\x63onversation\x18\x07 \x01(\x0b\x32\x18.linktor.v1.ConversationH\x00R\x0c\x63onversation\x12/\n\x07\x63ontact\x18\x08 \x01(\x0b\x32\x13.linktor.v1.ContactH\x00R\x07\x63ontact\x12\x31\n\x06typing\x18\t \x01(\x0b\x32\x17.linktor.v1.TypingEventH\x00R\x06typing\x12G\n\x0e\x63ontact_merged\x18\n \x01(\x0b\x32\x1e.linktor.v1.ContactMergedEventH\x00R\rcontactMerged\x12\x37\n\x07\x64\x65leted\x18\x0b \x01(\x0b\x32\x1b.linktor.v1.DeletedResourceH\x00R\x07\x64\x65leted\x12\x41\n\x0cread_receipt\x18\x0c \x01(\x0b\x32\x1c.linktor.v1.ReadReceiptEventH\x00R\x0breadReceipt:E\xea\x41\x42\n\x10linktor.io/Event\x12\x1ftenants/{tenant}/events/{event}*\x06\x65vents2\x05\x65ventB\t\n\x07payload\"_\n\x0bTypingEvent\x12\"\n\x0c\x63onversation\x18\x01 \x01(\tR\x0c\x63onversation\x12\x14\n\x05\x61\x63tor\x18\x02 \x01(\tR\x05\x61\x63tor\x12\x16\n\x06typing\x18\x03 \x01(\x08R\x06typing\"l\n\x12\x43ontactMergedEvent\x12-\n\x07\x63ontact\x18\x01 \x01(\x0b\x32\x13.linktor.v1.ContactR\x07\x63ontact\x12\'\n\x0fmerged_contacts\x18\x02 \x03(\tR\x0emergedContacts\"%\n\x0f\x44\x65letedResource\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"P\n\x10ReadReceiptEvent\x12\"\n\x0c\x63onversation\x18\x01 \x01(\tR\x0c\x63onversation\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"\xf5\x01\n\x13StreamEventsRequest\x12\x32\n\x06parent\x18\x01 \x01(\tB\x1a\xe2\x41\x01\x02\xfa\x41\x13\n\x11linktor.io/TenantR\x06parent\x12%\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03R\rafterSequence\x12\x14\n\x05types\x18\x03 \x03(\tR\x05types\x12@\n\x0c\x63onversation\x18\x04 \x01(\tB\x1c\xfa\x41\x19\n\x17linktor.io/ConversationR\x0c\x63onversation\x12+\n\x11include_ephemeral\x18\x05 \x01(\x08R\x10includeEphemeral\"\xc0\x01\n\x11ListEventsRequest\x12\x32\n\x06parent\x18\x01 \x01(\tB\x1a\xe2\x41\x01\x02\xfa\x41\x13\n\x11linktor.io/TenantR\x06parent\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12%\n\x0e\x61\x66ter_sequence\x18\x04 \x01(\x03R\rafterSequence\x12\x14\n\x05types\x18\x05 \x03(\tR\x05types\"g\n\x12ListEventsResponse\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x11.linktor.v1.EventR\x06\x65vents\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xf6\x01\n\x0c\x45ventService\x12r\n\x0cStreamEvents\x12\x1f.linktor.v1.StreamEventsRequest\x1a\x11.linktor.v1.Event\",\x82\xd3\xe4\x93\x02&\x12$/v1/{parent=tenants/*}/events:stream0\x01\x12r\n\nListEvents\x12\x1d.linktor.v1.ListEventsRequest\x1a\x1e.linktor.v1.ListEventsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{parent=tenants/*}/eventsBb\n\rio.linktor.v1B\nEventProtoP\x01Z6github.com/linktor/linktor/gen/go/linktor/v1;linktorv1\xaa\x02\nLinktor.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16linktor/v1/event.proto\x12\nlinktor.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18linktor/v1/contact.proto\x1a\x1dlinktor/v1/conversation.proto\x1a\x18linktor/v1/message.proto\x1a\x18linktor/v1/webhook.proto\"\xfa\x05\n\x05\x45vent\x12\x18\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08R\x04name\x12 \n\x08sequence\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x03R\x08sequence\x12\x18\n\x04type\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03R\x04type\x12\x41\n\x0b\x63reate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03R\ncreateTime\x12\"\n\tephemeral\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x03R\tephemeral\x12/\n\x07message\x18\x06 \x01(\x0b\x32\x13.linktor.v1.MessageH\x00R\x07message\x12>\n\x0c\x63onversation\x18\x07 \x01(\x0b\x32\x18.linktor.v1.ConversationH\x00R\x0c\x63onversation\x12/\n\x07\x63ontact\x18\x08 \x01(\x0b\x32\x13.linktor.v1.ContactH\x00R\x07\x63ontact\x12\x31\n\x06typing\x18\t \x01(\x0b\x32\x17.linktor.v1.TypingEventH\x00R\x06typing\x12G\n\x0e\x63ontact_merged\x18\n \x01(\x0b\x32\x1e.linktor.v1.ContactMergedEventH\x00R\rcontactMerged\x12\x37\n\x07\x64\x65leted\x18\x0b \x01(\x0b\x32\x1b.linktor.v1.DeletedResourceH\x00R\x07\x64\x65leted\x12\x41\n\x0cread_receipt\x18\x0c \x01(\x0b\x32\x1c.linktor.v1.ReadReceiptEventH\x00R\x0breadReceipt\x12H\n\x10webhook_endpoint\x18\r \x01(\x0b\x32\x1b.linktor.v1.WebhookEndpointH\x00R\x0fwebhookEndpoint:E\xea\x41\x42\n\x10linktor.io/Event\x12\x1ftenants/{tenant}/events/{event}*\x06\x65vents2\x05\x65ventB\t\n\x07payload\"_\n\x0bTypingEvent\x12\"\n\x0c\x63onversation\x18\x01 \x01(\tR\x0c\x63onversation\x12\x14\n\x05\x61\x63tor\x18\x02 \x01(\tR\x05\x61\x63tor\x12\x16\n\x06typing\x18\x03 \x01(\x08R\x06typing\"l\n\x12\x43ontactMergedEvent\x12-\n\x07\x63ontact\x18\x01 \x01(\x0b\x32\x13.linktor.v1.ContactR\x07\x63ontact\x12\'\n\x0fmerged_contacts\x18\x02 \x03(\tR\x0emergedContacts\"%\n\x0f\x44\x65letedResource\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"P\n\x10ReadReceiptEvent\x12\"\n\x0c\x63onversation\x18\x01 \x01(\tR\x0c\x63onversation\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\"\xf5\x01\n\x13StreamEventsRequest\x12\x32\n\x06parent\x18\x01 \x01(\tB\x1a\xe2\x41\x01\x02\xfa\x41\x13\n\x11linktor.io/TenantR\x06parent\x12%\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03R\rafterSequence\x12\x14\n\x05types\x18\x03 \x03(\tR\x05types\x12@\n\x0c\x63onversation\x18\x04 \x01(\tB\x1c\xfa\x41\x19\n\x17linktor.io/ConversationR\x0c\x63onversation\x12+\n\x11include_ephemeral\x18\x05 \x01(\x08R\x10includeEphemeral\"\xc0\x01\n\x11ListEventsRequest\x12\x32\n\x06parent\x18\x01 \x01(\tB\x1a\xe2\x41\x01\x02\xfa\x41\x13\n\x11linktor.io/TenantR\x06parent\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12%\n\x0e\x61\x66ter_sequence\x18\x04 \x01(\x03R\rafterSequence\x12\x14\n\x05types\x18\x05 \x03(\tR\x05types\"g\n\x12ListEventsResponse\x12)\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x11.linktor.v1.EventR\x06\x65vents\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xf6\x01\n\x0c\x45ventService\x12r\n\x0cStreamEvents\x12\x1f.linktor.v1.StreamEventsRequest\x1a\x11.linktor.v1.Event\",\x82\xd3\xe4\x93\x02&\x12$/v1/{parent=tenants/*}/events:stream0\x01\x12r\n\nListEvents\x12\x1d.linktor.v1.ListEventsRequest\x1a\x1e.linktor.v1.ListEventsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{parent=tenants/*}/eventsBb\n\rio.linktor.v1B\nEventProtoP\x01Z6github.com/linktor/linktor/gen/go/linktor/v1;linktorv1\xaa\x02\nLinktor.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -61,22 +62,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVENTSERVICE'].methods_by_name['StreamEvents']._serialized_options = b'\202\323\344\223\002&\022$/v1/{parent=tenants/*}/events:stream'
   _globals['_EVENTSERVICE'].methods_by_name['ListEvents']._loaded_options = None
   _globals['_EVENTSERVICE'].methods_by_name['ListEvents']._serialized_options = b'\202\323\344\223\002\037\022\035/v1/{parent=tenants/*}/events'
-  _globals['_EVENT']._serialized_start=245
-  _globals['_EVENT']._serialized_end=933
-  _globals['_TYPINGEVENT']._serialized_start=935
-  _globals['_TYPINGEVENT']._serialized_end=1030
-  _globals['_CONTACTMERGEDEVENT']._serialized_start=1032
-  _globals['_CONTACTMERGEDEVENT']._serialized_end=1140
-  _globals['_DELETEDRESOURCE']._serialized_start=1142
-  _globals['_DELETEDRESOURCE']._serialized_end=1179
-  _globals['_READRECEIPTEVENT']._serialized_start=1181
-  _globals['_READRECEIPTEVENT']._serialized_end=1261
-  _globals['_STREAMEVENTSREQUEST']._serialized_start=1264
-  _globals['_STREAMEVENTSREQUEST']._serialized_end=1509
-  _globals['_LISTEVENTSREQUEST']._serialized_start=1512
-  _globals['_LISTEVENTSREQUEST']._serialized_end=1704
-  _globals['_LISTEVENTSRESPONSE']._serialized_start=1706
-  _globals['_LISTEVENTSRESPONSE']._serialized_end=1809
-  _globals['_EVENTSERVICE']._serialized_start=1812
-  _globals['_EVENTSERVICE']._serialized_end=2058
+  _globals['_EVENT']._serialized_start=271
+  _globals['_EVENT']._serialized_end=1033
+  _globals['_TYPINGEVENT']._serialized_start=1035
+  _globals['_TYPINGEVENT']._serialized_end=1130
+  _globals['_CONTACTMERGEDEVENT']._serialized_start=1132
+  _globals['_CONTACTMERGEDEVENT']._serialized_end=1240
+  _globals['_DELETEDRESOURCE']._serialized_start=1242
+  _globals['_DELETEDRESOURCE']._serialized_end=1279
+  _globals['_READRECEIPTEVENT']._serialized_start=1281
+  _globals['_READRECEIPTEVENT']._serialized_end=1361
+  _globals['_STREAMEVENTSREQUEST']._serialized_start=1364
+  _globals['_STREAMEVENTSREQUEST']._serialized_end=1609
+  _globals['_LISTEVENTSREQUEST']._serialized_start=1612
+  _globals['_LISTEVENTSREQUEST']._serialized_end=1804
+  _globals['_LISTEVENTSRESPONSE']._serialized_start=1806
+  _globals['_LISTEVENTSRESPONSE']._serialized_end=1909
+  _globals['_EVENTSERVICE']._serialized_start=1912
+  _globals['_EVENTSERVICE']._serialized_end=2158
 # @@protoc_insertion_point(module_scope)

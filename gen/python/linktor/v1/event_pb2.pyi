@@ -11,6 +11,7 @@ from google.protobuf.internal import containers as _containers
 from linktor.v1 import contact_pb2 as _contact_pb2
 from linktor.v1 import conversation_pb2 as _conversation_pb2
 from linktor.v1 import message_pb2 as _message_pb2
+from linktor.v1 import webhook_pb2 as _webhook_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -40,6 +41,7 @@ class Event(_message.Message):
     CONTACT_MERGED_FIELD_NUMBER: _builtins.int
     DELETED_FIELD_NUMBER: _builtins.int
     READ_RECEIPT_FIELD_NUMBER: _builtins.int
+    WEBHOOK_ENDPOINT_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `tenants/{tenant}/events/{event}`; the event id is its
     sequence number, or a random id for ephemeral events.
@@ -89,6 +91,12 @@ class Event(_message.Message):
     def read_receipt(self) -> Global___ReadReceiptEvent:
         """For read receipts from contacts."""
 
+    @_builtins.property
+    def webhook_endpoint(self) -> _webhook_pb2.WebhookEndpoint:
+        """For webhook_endpoint.* events: the endpoint as it is after the event (for
+        webhook_endpoint.disabled, with its disabled_reason; never its secret).
+        """
+
     def __init__(
         self,
         *,
@@ -104,12 +112,13 @@ class Event(_message.Message):
         contact_merged: Global___ContactMergedEvent | None = ...,
         deleted: Global___DeletedResource | None = ...,
         read_receipt: Global___ReadReceiptEvent | None = ...,
+        webhook_endpoint: _webhook_pb2.WebhookEndpoint | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "contact_merged", b"contact_merged", "conversation", b"conversation", "create_time", b"create_time", "deleted", b"deleted", "message", b"message", "payload", b"payload", "read_receipt", b"read_receipt", "typing", b"typing"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "contact_merged", b"contact_merged", "conversation", b"conversation", "create_time", b"create_time", "deleted", b"deleted", "message", b"message", "payload", b"payload", "read_receipt", b"read_receipt", "typing", b"typing", "webhook_endpoint", b"webhook_endpoint"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "contact_merged", b"contact_merged", "conversation", b"conversation", "create_time", b"create_time", "deleted", b"deleted", "ephemeral", b"ephemeral", "message", b"message", "name", b"name", "payload", b"payload", "read_receipt", b"read_receipt", "sequence", b"sequence", "type", b"type", "typing", b"typing"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact", b"contact", "contact_merged", b"contact_merged", "conversation", b"conversation", "create_time", b"create_time", "deleted", b"deleted", "ephemeral", b"ephemeral", "message", b"message", "name", b"name", "payload", b"payload", "read_receipt", b"read_receipt", "sequence", b"sequence", "type", b"type", "typing", b"typing", "webhook_endpoint", b"webhook_endpoint"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["message", "conversation", "contact", "typing", "contact_merged", "deleted", "read_receipt"]  # noqa: Y015
+    _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["message", "conversation", "contact", "typing", "contact_merged", "deleted", "read_receipt", "webhook_endpoint"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_payload) -> _WhichOneofReturnType_payload | None: ...
 

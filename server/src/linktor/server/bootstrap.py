@@ -19,6 +19,8 @@ from linktor.server.infra.cache.port import Cache, RateLimiter
 from linktor.server.infra.db import migrate
 from linktor.server.infra.db.engine import create_engine
 from linktor.server.logs import get_logger
+from linktor.server.plugins.host import PluginHost
+from linktor.server.plugins.port import AdapterProvider
 from linktor.server.shared.clock import Clock, SystemClock
 
 log = get_logger(__name__)
@@ -36,9 +38,12 @@ class Container:
     clock: Clock = field(default_factory=SystemClock)
     # Identity and tenancy: the authenticator every transport calls, plan limits, use cases.
     identity: IdentityServices = field(init=False)
+    # Channel adapters (plugins/port.py): started lazily on first use; tests may assign a fake.
+    adapters: AdapterProvider = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = build_identity(self.settings, self.engine, self.rate_limiter, self.clock)
+        self.adapters = PluginHost.from_settings(self.settings)
 
     def identity_uow(
         self, tenant_id: str | None = None, *, privileged: bool = False
@@ -48,6 +53,7 @@ class Container:
 
     async def close(self) -> None:
         """Release everything, in reverse order of acquisition."""
+        await self.adapters.close()
         await self.bus.close()
         await self.cache.close()
         await self.engine.dispose()

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
+
+from linktor.server.plugins.registry import parse_adapter_commands
 
 ENV_PREFIX = "LINKTOR_"
 
@@ -141,6 +145,30 @@ class Settings(BaseSettings):
         None,
         description="Base URL providers call (webhook URLs); unset = http://LINKTOR_HTTP_ADDR.",
     )
+    # Adapter plugins (docs/adapters.md).
+    adapter_commands: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='JSON {"channel type": command}: adapters added to or replacing the built-in'
+        " ones; a command is a string or a list of arguments.",
+    )
+    adapter_start_timeout_seconds: float = Field(15.0, gt=0, le=300)
+    adapter_acquire_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="How long a call waits for a (re)starting adapter."
+    )
+    adapter_health_interval_seconds: float = Field(5.0, gt=0, le=300)
+    adapter_restart_max_backoff_seconds: float = Field(30.0, gt=0, le=3600)
+    adapter_min_port: int = Field(0, ge=0, le=65535, description="0 and 0: any free port.")
+    adapter_max_port: int = Field(0, ge=0, le=65535)
+    adapter_tls_ca_file: Path | None = Field(None, description="CA of tls:// remote adapters.")
+    adapter_tls_cert_file: Path | None = Field(None, description="Client certificate (mTLS).")
+    adapter_tls_key_file: Path | None = Field(None, description="Client key (mTLS).")
+
+    @field_validator("adapter_commands", mode="before")
+    @classmethod
+    def _adapter_commands(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        return parse_adapter_commands(value)
 
     @field_validator("grpc_addr")
     @classmethod
@@ -274,6 +302,11 @@ def load_settings(**overrides: object) -> Settings:
     """Read and validate the settings; ConfigError with one clear line when invalid."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except SettingsError as exc:
+        # A JSON-valued variable that does not parse; pydantic-settings names the field.
+        named = re.search(r'field "(\w+)"', str(exc))
+        field = named.group(1).upper() if named else "?"
+        raise ConfigError(f"{ENV_PREFIX}{field}: not valid JSON") from None
     except ValidationError as exc:
         error = exc.errors()[0]
         message = str(error["msg"]).removeprefix("Value error, ")

@@ -127,8 +127,11 @@ class PluginProcess:
         self.handshake = handshake
         self.channel = channel
         self.command = list(command)
-        self.stub = adapter_pb2_grpc.ChannelAdapterStub(channel)
+        self.stub: adapter_pb2_grpc.ChannelAdapterAsyncStub = adapter_pb2_grpc.ChannelAdapterStub(
+            channel
+        )
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopped: StopOutcome | None = None
 
     @property
     def pid(self) -> int:
@@ -158,10 +161,15 @@ class PluginProcess:
         exit_timeout: float = 2.0,
         term_timeout: float = 2.0,
     ) -> StopOutcome:
-        """Stop gracefully (Shutdown RPC), then SIGTERM, then SIGKILL; release everything."""
+        """Stop gracefully (Shutdown RPC), then SIGTERM, then SIGKILL; release everything.
+
+        Safe to call again: later calls return the first outcome.
+        """
+        if self._stopped is not None:
+            return self._stopped
         outcome: StopOutcome = "exited"
         if self.process.returncode is None:
-            with contextlib.suppress(grpc.aio.AioRpcError, asyncio.TimeoutError):
+            with contextlib.suppress(grpc.aio.AioRpcError, grpc.aio.UsageError, TimeoutError):
                 # Go plugins stop their server inside Shutdown, so the call itself may fail.
                 await grpc_controller_pb2_grpc.GRPCControllerStub(self.channel).Shutdown(
                     grpc_controller_pb2.Empty(), timeout=shutdown_timeout
@@ -174,6 +182,7 @@ class PluginProcess:
                     self.kill()
                     outcome = "killed"
                     await self.process.wait()
+        self._stopped = outcome
         await self.release()
         return outcome
 

@@ -17,7 +17,7 @@ class AdapterHandle(Protocol):
     """A connected, healthy adapter."""
 
     @property
-    def stub(self) -> adapter_pb2_grpc.ChannelAdapterStub:
+    def stub(self) -> adapter_pb2_grpc.ChannelAdapterAsyncStub:
         """The gRPC stub (grpc.aio) of the adapter. A gRPC error from a call means the
         adapter process failed (crashed, timed out): callers treat it as retryable."""
         ...

@@ -18,8 +18,9 @@ from typing import Any
 import grpc
 import uvicorn
 
-from linktor.server.api.grpc_server import build_grpc_server, set_serving
+from linktor.server.api.grpc_server import grpc_server_for, served_api, set_serving
 from linktor.server.api.http_app import build_http_app
+from linktor.server.api.rest import RestDispatch, build_rest, docs_http_routes
 from linktor.server.api.wiring import grpc_interceptors, grpc_registrations, http_routes
 from linktor.server.bootstrap import Container, build_container
 from linktor.server.config import Settings
@@ -54,22 +55,24 @@ class Platform:
     async def start(self) -> None:
         started = time.monotonic()
         self.container = container = await build_container(self.settings)
-        self.grpc_server, self.health = build_grpc_server(
-            grpc_registrations(container), interceptors=grpc_interceptors(container)
-        )
+        # Built once: the gRPC server and REST (/v1) run the same handlers and interceptors.
+        api = served_api(grpc_registrations(container), grpc_interceptors(container))
+        rest = build_rest(api)  # before listening: a bad HTTP rule stops the start here
+        self.grpc_server, self.health = grpc_server_for(api)
         self.grpc_port = self.grpc_server.add_insecure_port(self.settings.grpc_addr)
         if self.grpc_port == 0:
             raise OSError(f"cannot listen on LINKTOR_GRPC_ADDR {self.settings.grpc_addr}")
         await self.grpc_server.start()
 
-        app = build_http_app(
+        http = build_http_app(
             [
                 ("database", lambda: db_ping(container.engine)),
                 ("bus", container.bus.ping),
                 ("cache", container.cache.ping),
             ],
-            http_routes(container),
+            [*docs_http_routes(), *http_routes(container)],
         )
+        app = RestDispatch(rest, http)
         host, _, port = self.settings.http_addr.rpartition(":")
         config = uvicorn.Config(
             app,

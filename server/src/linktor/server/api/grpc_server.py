@@ -13,14 +13,14 @@ from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined
 from grpc_reflection.v1alpha import reflection
 
 from linktor.server.api.errors import abort_with, internal_status, to_status
+from linktor.server.api.served import Registration, ServedApi, record
 from linktor.server.api.services import public_services
 from linktor.server.logs import get_logger
 from linktor.server.shared.errors import DomainError
 
 log = get_logger(__name__)
 
-# Servicer registration: a function like add_MessageServiceServicer_to_server and its servicer.
-Registration = tuple[Callable[[Any, grpc.aio.Server], None], object]
+__all__ = ["Registration", "build_grpc_server", "grpc_server_for", "served_api", "set_serving"]
 
 MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 
@@ -139,31 +139,47 @@ class UnimplementedFallback(grpc.GenericRpcHandler):  # type: ignore[type-arg]
         return grpc.unary_unary_rpc_method_handler(unary)
 
 
+def served_api(
+    registrations: Sequence[Registration], interceptors: Sequence[Any] = ()
+) -> ServedApi:
+    """The servicers, the UNIMPLEMENTED fallback and the interceptor chain (error mapping
+    outermost, then ``interceptors``), built once for the gRPC server and REST alike."""
+    handlers, registered = record(registrations)
+    return ServedApi(
+        handlers=(*handlers, UnimplementedFallback()),
+        registered=tuple(registered),
+        interceptors=(ErrorMappingInterceptor(), *interceptors),
+    )
+
+
 def build_grpc_server(
     registrations: Sequence[Registration],
     *,
     interceptors: Sequence[Any] = (),
 ) -> tuple[grpc.aio.Server, Any]:
-    """A server with the given servicers, health, reflection and the UNIMPLEMENTED fallback.
+    """A server with the given servicers, health, reflection and the UNIMPLEMENTED fallback."""
+    return grpc_server_for(served_api(registrations, interceptors))
+
+
+def grpc_server_for(api: ServedApi) -> tuple[grpc.aio.Server, Any]:
+    """A grpc.aio server for ``api``, plus health and reflection.
 
     Health starts NOT_SERVING; the runtime flips it to SERVING once everything is ready.
     """
     server = grpc.aio.server(
-        interceptors=[ErrorMappingInterceptor(), *interceptors],
+        interceptors=api.interceptors,
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
         ],
     )
-    for add, servicer in registrations:
-        add(servicer, server)
+    api.add_to(server)
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     names = [s.full_name for s in public_services()]
     names += [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
     reflection.enable_server_reflection(names, server)
-    server.add_generic_rpc_handlers([UnimplementedFallback()])
     return server, health_servicer
 
 

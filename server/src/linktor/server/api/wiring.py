@@ -28,6 +28,7 @@ def grpc_interceptors(container: Container) -> list[Any]:
 
 
 def http_routes(container: Container) -> list[BaseRoute]:
-    """Routes mounted on the HTTP server besides /healthz and /readyz (REST under /v1,
-    provider webhooks, WebSockets, static files)."""
+    """Routes mounted on the HTTP server besides /healthz, /readyz, /openapi.json and /docs
+    (provider webhooks, WebSockets, static files). REST under /v1 is not a route here: the
+    runtime puts the transcoder in front of the app for HTTP requests under /v1 only."""
     return []

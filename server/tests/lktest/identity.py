@@ -7,9 +7,9 @@ password hasher is made cheap. Clients are generated stubs on a grpc.aio channel
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from linktor.server.api.grpc_server import build_grpc_server
+from linktor.server.api.grpc_server import Registration, build_grpc_server
 from linktor.server.config import Settings, load_settings
 from linktor.server.identity.adapters.passwords import Argon2PasswordHasher
 from linktor.server.identity.api.interceptor import AuthInterceptor
@@ -123,12 +123,14 @@ class Failure:
     reason: str
     metadata: dict[str, str]
     retry_after: float | None
+    # google.rpc.BadRequest field violations: field path -> description.
+    violations: dict[str, str] = field(default_factory=dict)
 
 
 def failure_of(error: grpc.aio.AioRpcError) -> Failure:
     """The code, message, ErrorInfo reason/metadata and RetryInfo delay of a failed call."""
     status: status_pb2.Status | None = rpc_status.from_call(error)  # type: ignore[arg-type]
-    reason, metadata, retry = "", {}, None
+    reason, metadata, retry, violations = "", {}, None, {}
     for detail in status.details if status else ():
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
@@ -138,7 +140,11 @@ def failure_of(error: grpc.aio.AioRpcError) -> Failure:
             delay = error_details_pb2.RetryInfo()
             detail.Unpack(delay)
             retry = delay.retry_delay.ToTimedelta().total_seconds()
-    return Failure(error.code(), error.details() or "", reason, metadata, retry)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            violations.update({v.field: v.description for v in bad.field_violations})
+    return Failure(error.code(), error.details() or "", reason, metadata, retry, violations)
 
 
 async def fails(call: Any) -> Failure:
@@ -152,11 +158,20 @@ async def fails(call: Any) -> Failure:
 
 @asynccontextmanager
 async def start_identity_server(
-    engine: AsyncEngine, settings: Settings, limiter: RateLimiter
+    engine: AsyncEngine,
+    settings: Settings,
+    limiter: RateLimiter,
+    *,
+    more_services: Callable[[IdentityServices], list[Registration]] | None = None,
 ) -> AsyncIterator[IdentityServer]:
+    """``more_services``: other contexts' servicers to serve behind the same authentication
+    (built from the identity services, e.g. for their plan limits)."""
     identity = build_identity(settings, engine, limiter, SystemClock(), passwords=cheap_passwords())
+    registrations = identity_registrations(identity)
+    if more_services is not None:
+        registrations += more_services(identity)
     server, _health = build_grpc_server(
-        identity_registrations(identity), interceptors=[AuthInterceptor(identity.authenticator)]
+        registrations, interceptors=[AuthInterceptor(identity.authenticator)]
     )
     target = f"127.0.0.1:{free_port()}"
     server.add_insecure_port(target)

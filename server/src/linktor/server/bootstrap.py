@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from linktor.server.channels.app.directory import ChannelDirectory
+from linktor.server.channels.module import ChannelServices, build_channels
 from linktor.server.config import Settings
 from linktor.server.identity.adapters.sql import SqlIdentityUnitOfWork
 from linktor.server.identity.module import IdentityServices, build_identity
@@ -19,6 +21,8 @@ from linktor.server.infra.cache.port import Cache, RateLimiter
 from linktor.server.infra.db import migrate
 from linktor.server.infra.db.engine import create_engine
 from linktor.server.logs import get_logger
+from linktor.server.messaging.adapters.channel_lookup import DirectoryChannelLookup
+from linktor.server.messaging.module import MessagingServices, build_messaging
 from linktor.server.plugins.host import PluginHost
 from linktor.server.plugins.port import AdapterProvider
 from linktor.server.shared.clock import Clock, SystemClock
@@ -40,10 +44,30 @@ class Container:
     identity: IdentityServices = field(init=False)
     # Channel adapters (plugins/port.py): started lazily on first use; tests may assign a fake.
     adapters: AdapterProvider = field(init=False)
+    # The tenants' channels: use cases (ChannelService) and, for other contexts, the
+    # directory they read per message (channels/app/directory.py). Built on the plugin host.
+    channel_services: ChannelServices = field(init=False)
+    channels: ChannelDirectory = field(init=False)
+    # Sending, receiving, the event log and streams; the outbox relay and workers.
+    messaging: MessagingServices = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = build_identity(self.settings, self.engine, self.rate_limiter, self.clock)
-        self.adapters = PluginHost.from_settings(self.settings)
+        self.adapters = host = PluginHost.from_settings(self.settings)
+        self.channel_services = build_channels(
+            self.settings, self.engine, host, self.identity.plans, self.clock
+        )
+        self.channels = self.channel_services.directory
+        # Channels show DEGRADED while their adapter restarts or is unreachable.
+        host.watch(self.channel_services.health.adapter_changed)
+        self.messaging = build_messaging(
+            self.engine,
+            self.bus,
+            self.clock,
+            self.rate_limiter,
+            self.adapters,
+            DirectoryChannelLookup(self.channels),
+        )
 
     def identity_uow(
         self, tenant_id: str | None = None, *, privileged: bool = False
@@ -56,6 +80,7 @@ class Container:
         await self.adapters.close()
         await self.bus.close()
         await self.cache.close()
+        await self.rate_limiter.close()
         await self.engine.dispose()
 
 

@@ -86,6 +86,16 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Run only the background work (outbox relay, delivery and inbound workers, sweepers),
+    for scaling it out beside `linktor serve` replicas started with LINKTOR_WORKERS=false."""
+    settings = _settings()
+    from linktor.server.workers import run_workers
+
+    _run(run_workers(settings))
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations (idempotent)."""
     from linktor.server.infra.db import migrate as migrations

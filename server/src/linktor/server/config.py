@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     shutdown_grace_seconds: float = Field(8.0, gt=0, le=60)
     db_pool_size: int = Field(10, ge=1, le=200)
+    workers: bool = Field(
+        True, description="Run the relay, delivery and inbound workers in `linktor serve`."
+    )
     migrate_on_start: bool | None = Field(
         None, description="Apply migrations at start; default: yes on SQLite, no otherwise."
     )

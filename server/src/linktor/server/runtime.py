@@ -21,11 +21,17 @@ import uvicorn
 from linktor.server.api.grpc_server import grpc_server_for, served_api, set_serving
 from linktor.server.api.http_app import build_http_app
 from linktor.server.api.rest import RestDispatch, build_rest, docs_http_routes
-from linktor.server.api.wiring import grpc_interceptors, grpc_registrations, http_routes
+from linktor.server.api.wiring import (
+    background,
+    grpc_interceptors,
+    grpc_registrations,
+    http_routes,
+)
 from linktor.server.bootstrap import Container, build_container
 from linktor.server.config import Settings
 from linktor.server.infra.db.engine import ping as db_ping
 from linktor.server.logs import get_logger
+from linktor.server.workers import BackgroundRunner
 
 log = get_logger(__name__)
 
@@ -49,6 +55,7 @@ class Platform:
     http_server: uvicorn.Server | None = None
     grpc_port: int = 0
     http_port: int = 0
+    background: BackgroundRunner | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -93,6 +100,8 @@ class Platform:
             await asyncio.sleep(0.01)
         self.http_port = self.http_server.servers[0].sockets[0].getsockname()[1]
         await set_serving(self.health, True)
+        self.background = BackgroundRunner(background(container))
+        await self.background.start()
         log.info(
             "linktor ready",
             grpc=f"{host}:{self.grpc_port}",
@@ -120,6 +129,8 @@ class Platform:
             _done, pending = await asyncio.wait(self._tasks, timeout=grace)
             for task in pending:
                 task.cancel()
+        if self.background is not None:
+            await self.background.stop()
         if self.container is not None:
             await self.container.close()
         log.info("linktor stopped", shutdown_ms=round((time.monotonic() - started) * 1000))

@@ -11,14 +11,18 @@ from starlette.routing import BaseRoute
 
 from linktor.server.api.grpc_server import Registration
 from linktor.server.bootstrap import Container
+from linktor.server.channels.api.registrations import channel_registrations
 from linktor.server.identity.api.interceptor import AuthInterceptor
 from linktor.server.identity.api.registrations import identity_registrations
+from linktor.server.shared.background import Background
 
 
 def grpc_registrations(container: Container) -> list[Registration]:
     """(add_XServicer_to_server, servicer) pairs for every implemented service."""
     registrations: list[Registration] = []
     registrations += identity_registrations(container.identity)
+    registrations += channel_registrations(container.channel_services)
+    registrations += container.messaging.registrations()
     return registrations
 
 
@@ -31,4 +35,11 @@ def http_routes(container: Container) -> list[BaseRoute]:
     """Routes mounted on the HTTP server besides /healthz, /readyz, /openapi.json and /docs
     (provider webhooks, WebSockets, static files). REST under /v1 is not a route here: the
     runtime puts the transcoder in front of the app for HTTP requests under /v1 only."""
-    return []
+    return [*container.messaging.http_routes()]
+
+
+def background(container: Container) -> list[Background]:
+    """Work the process runs besides its servers, started after them and stopped before the
+    pools close. ``linktor serve`` runs the workers unless LINKTOR_WORKERS=false; ``linktor
+    worker`` runs only these."""
+    return container.messaging.background(workers=container.settings.workers)

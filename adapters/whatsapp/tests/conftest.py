@@ -9,16 +9,14 @@ graph_base_url points there.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
+from wa_support import ADAPTER_COMMAND
 from whatsapp_fake_graph import FakeGraphApi
 
 from linktor.adapterkit.launcher import PluginLog, PluginProcess
 from linktor.adapterkit.testing import launch_adapter
-
-ADAPTER_COMMAND = [sys.executable, "-m", "linktor.adapters.whatsapp"]
 
 
 @pytest_asyncio.fixture(scope="session")

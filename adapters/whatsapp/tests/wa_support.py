@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from linktor.adapters.whatsapp.outbound import message_body
 from linktor.adapters.whatsapp.webhook import signature_for
 from linktor.v1 import common_pb2, content_pb2
 
+# The adapter as the plugin host starts it.
+ADAPTER_COMMAND = [sys.executable, "-m", "linktor.adapters.whatsapp"]
 FIXTURES = Path(__file__).parent / "fixtures"
 VERIFY_TOKEN = "test-verify-token"
 CUSTOMER = "+16505551234"

@@ -15,7 +15,6 @@ Secret values are never echoed in descriptions.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
@@ -25,6 +24,7 @@ from google.protobuf import json_format, struct_pb2
 from google.rpc import error_details_pb2
 
 from linktor.adapter.v1 import adapter_pb2
+from linktor.adapterkit.netguard import is_public, parse_ip_host
 
 FieldViolation = error_details_pb2.BadRequest.FieldViolation
 _T = TypeVar("_T")
@@ -224,11 +224,9 @@ def url_problem(
     if parts.username or parts.password:
         return "must not contain credentials; put them in secrets"
     if not allow_private:
-        try:
-            address = ipaddress.ip_address(parts.hostname)
-        except ValueError:
-            return None
-        if not address.is_global:
+        # Every literal spelling (2130706433, 0177.0.0.1 ...), by the rules of netguard.
+        address = parse_ip_host(parts.hostname)
+        if address is not None and not is_public(address):
             return "must not point to a private, loopback or link-local address"
     return None
 

@@ -8,20 +8,20 @@
 - Bounded connection pool; redirects not followed unless asked.
 - ``block_private_addresses=True`` for URLs that come from users or providers (media URLs,
   callback URLs): every request's host is resolved, refused when any address is private,
-  loopback, link-local or otherwise not global, and the connection is pinned to the checked
+  loopback, link-local or otherwise not global (the rules of ``linktor.adapterkit.netguard``,
+  shared with the server's outbound webhooks), and the connection is pinned to the checked
   address (no second lookup an attacker could answer differently). Use it for any URL not
   fixed by the adapter or the operator.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
+
+from linktor.adapterkit.netguard import AddressPolicy, BlockedDestination, UnresolvableHost
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=15.0, write=15.0, pool=5.0)
 DEFAULT_LIMITS = httpx.Limits(
@@ -39,42 +39,43 @@ class ResponseTooLargeError(httpx.RequestError):
     """The response body is larger than the caller allowed."""
 
 
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_global and not address.is_multicast
-
-
 class PublicAddressGuard(httpx.AsyncBaseTransport):
-    """A transport that only lets requests reach public addresses (SSRF protection)."""
+    """A transport that only lets requests reach the destinations ``policy`` permits
+    (public addresses by default: SSRF protection).
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+    The host is resolved once per request; the request then goes to the checked addresses
+    (the next one only when connecting to the previous failed), with the original Host header
+    and, for https, the original name for SNI and certificate checks.
+    """
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, policy: AddressPolicy | None = None
+    ) -> None:
         self._inner = inner
+        self._policy = policy or AddressPolicy()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
-        try:
-            literal = ipaddress.ip_address(host)
-        except ValueError:
-            literal = None
-        if literal is not None:
-            if not _is_public(literal):
-                raise BlockedAddressError(f"{host} is not a public address", request=request)
-            return await self._inner.handle_async_request(request)
         port = request.url.port or (443 if request.url.scheme == "https" else 80)
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                host, port, type=socket.SOCK_STREAM
-            )
-        except socket.gaierror as exc:
-            raise httpx.ConnectError(f"cannot resolve {host}: {exc}", request=request) from exc
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-        if not addresses or not all(_is_public(a) for a in addresses):
-            raise BlockedAddressError(f"{host} resolves to a non-public address", request=request)
-        # Connect to the address just checked; TLS still verifies the original host name.
-        request.url = request.url.copy_with(host=str(addresses[0]))
-        request.extensions = {**request.extensions, "sni_hostname": host}
-        return await self._inner.handle_async_request(request)
+            # raw_host: the IDNA (ASCII) spelling resolvers take.
+            addresses = await self._policy.destinations(request.url.raw_host.decode(), port)
+        except BlockedDestination as exc:
+            raise BlockedAddressError(str(exc), request=request) from None
+        except UnresolvableHost as exc:
+            raise httpx.ConnectError(str(exc), request=request) from None
+        original = request.url
+        failure: httpx.ConnectError | None = None
+        for address in addresses:
+            request.url = original.copy_with(host=str(address))
+            if original.scheme == "https":
+                request.extensions = {**request.extensions, "sni_hostname": host}
+            try:
+                return await self._inner.handle_async_request(request)
+            except httpx.ConnectError as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
 
     async def aclose(self) -> None:
         await self._inner.aclose()

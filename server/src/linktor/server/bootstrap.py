@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from linktor.server.channels.app.directory import ChannelDirectory
 from linktor.server.channels.module import ChannelServices, build_channels
 from linktor.server.config import Settings
+from linktor.server.conversations.module import InboxServices, build_inbox
 from linktor.server.identity.adapters.sql import SqlIdentityUnitOfWork
 from linktor.server.identity.module import IdentityServices, build_identity
 from linktor.server.infra.bus.factory import create_bus
@@ -50,9 +51,12 @@ class Container:
     channels: ChannelDirectory = field(init=False)
     # Sending, receiving, the event log and streams; the outbox relay and workers.
     messaging: MessagingServices = field(init=False)
+    # Contacts and conversations (the agent inbox): use cases, servicers, snooze waker.
+    inbox: InboxServices = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = build_identity(self.settings, self.engine, self.rate_limiter, self.clock)
+        self.inbox = build_inbox(self.engine, self.identity.users, self.clock)
         self.adapters = host = PluginHost.from_settings(self.settings)
         self.channel_services = build_channels(
             self.settings, self.engine, host, self.identity.plans, self.clock

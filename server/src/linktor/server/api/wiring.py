@@ -23,6 +23,7 @@ def grpc_registrations(container: Container) -> list[Registration]:
     registrations += identity_registrations(container.identity)
     registrations += channel_registrations(container.channel_services)
     registrations += container.messaging.registrations()
+    registrations += container.inbox.registrations()
     return registrations
 
 
@@ -42,4 +43,6 @@ def background(container: Container) -> list[Background]:
     """Work the process runs besides its servers, started after them and stopped before the
     pools close. ``linktor serve`` runs the workers unless LINKTOR_WORKERS=false; ``linktor
     worker`` runs only these."""
-    return container.messaging.background(workers=container.settings.workers)
+    workers = container.settings.workers
+    inbox = container.inbox.background() if workers else []
+    return [*container.messaging.background(workers=workers), *inbox]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from linktor.server.identity.app.audit_log import record
+from linktor.server.identity.app.audit_log import Act
 from linktor.server.identity.app.plans import PlanLimits
 from linktor.server.identity.app.ports import Credentials, IdentityStore, IdentityUnitOfWork
 from linktor.server.identity.domain.api_key import (
@@ -108,14 +108,11 @@ class ApiKeyAdmin:
                 creator=principal.actor,
                 now=now,
             )
-            await record(
+            await Act(principal.actor, client_address, now).record(
                 uow,
-                tenant_id=tenant_id,
-                action=AuditAction.API_KEY_CREATE,
-                actor=principal.actor,
-                resource=issued.key.name,
-                now=now,
-                client_address=client_address,
+                tenant_id,
+                AuditAction.API_KEY_CREATE,
+                issued.key.name,
                 details={"scopes": " ".join(sorted(wanted)), "prefix": issued.key.prefix},
             )
             await uow.commit()
@@ -164,14 +161,8 @@ class ApiKeyAdmin:
                 return key
             revoked = key.revoke(now)
             await uow.api_keys.update(revoked)
-            await record(
-                uow,
-                tenant_id=tenant_id,
-                action=AuditAction.API_KEY_REVOKE,
-                actor=principal.actor,
-                resource=key.name,
-                now=now,
-                client_address=client_address,
+            await Act(principal.actor, client_address, now).record(
+                uow, tenant_id, AuditAction.API_KEY_REVOKE, key.name
             )
             await uow.commit()
         self._on_change(revoked)
@@ -193,14 +184,11 @@ class ApiKeyAdmin:
             secret = self._credentials.new_secret_for(key.prefix)
             rotated = key.rotate(self._credentials.hash(secret), grace, now)
             await uow.api_keys.update(rotated)
-            await record(
+            await Act(principal.actor, client_address, now).record(
                 uow,
-                tenant_id=tenant_id,
-                action=AuditAction.API_KEY_ROTATE,
-                actor=principal.actor,
-                resource=key.name,
-                now=now,
-                client_address=client_address,
+                tenant_id,
+                AuditAction.API_KEY_ROTATE,
+                key.name,
                 details={"grace_seconds": int(grace.total_seconds())},
             )
             await uow.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from linktor.server.identity.app.ports import IdentityStore, IdentityUnitOfWork
@@ -37,6 +38,37 @@ async def record(
             details=dict(details or {}),
         )
     )
+
+
+@dataclass(frozen=True)
+class Act:
+    """What every audit entry of one call shares: who acts, from where, when."""
+
+    actor: str
+    client_address: str
+    now: datetime
+
+    async def record(
+        self,
+        uow: IdentityUnitOfWork,
+        tenant_id: str,
+        action: str,
+        resource: str,
+        *,
+        success: bool = True,
+        details: dict[str, DetailValue] | None = None,
+    ) -> None:
+        await record(
+            uow,
+            tenant_id=tenant_id,
+            action=action,
+            actor=self.actor,
+            resource=resource,
+            now=self.now,
+            success=success,
+            client_address=self.client_address,
+            details=details,
+        )
 
 
 class AuditLog:

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from linktor.server.identity.app.audit_log import record
+from linktor.server.identity.app.audit_log import Act, record
 from linktor.server.identity.app.ports import (
     AccessTokens,
     Credentials,
@@ -240,22 +240,29 @@ class Sessions:
         self, uow: IdentityUnitOfWork, token: RefreshToken, client_address: str, now: datetime
     ) -> None:
         await uow.refresh_tokens.revoke_family(token.family_id, now)
-        name = f"tenants/{token.tenant_id}/users/{token.user_id}"
-        await record(
-            uow,
-            tenant_id=token.tenant_id,
-            action=AuditAction.REFRESH_TOKEN_REUSED,
-            actor=name,
-            resource=name,
-            now=now,
-            success=False,
-            client_address=client_address,
+        await self._audit_session(
+            uow, token, AuditAction.REFRESH_TOKEN_REUSED, client_address, now, success=False
         )
         await uow.commit()
         raise Unauthenticated(
             "this refresh token was already used, so it may have been stolen: every token of"
             " the session is revoked; log in again",
             reason=REFRESH_TOKEN_REUSED,
+        )
+
+    @staticmethod
+    async def _audit_session(
+        uow: IdentityUnitOfWork,
+        token: RefreshToken,
+        action: str,
+        client_address: str,
+        now: datetime,
+        *,
+        success: bool = True,
+    ) -> None:
+        name = f"tenants/{token.tenant_id}/users/{token.user_id}"
+        await Act(name, client_address, now).record(
+            uow, token.tenant_id, action, name, success=success
         )
 
     async def logout(self, refresh_token: str, client_address: str = "") -> None:
@@ -265,14 +272,5 @@ class Sessions:
             if token.state is RefreshTokenState.REVOKED:
                 return
             await uow.refresh_tokens.revoke_family(token.family_id, now)
-            name = f"tenants/{token.tenant_id}/users/{token.user_id}"
-            await record(
-                uow,
-                tenant_id=token.tenant_id,
-                action=AuditAction.LOGOUT,
-                actor=name,
-                resource=name,
-                now=now,
-                client_address=client_address,
-            )
+            await self._audit_session(uow, token, AuditAction.LOGOUT, client_address, now)
             await uow.commit()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from linktor.server.identity.app.audit_log import record
+from linktor.server.identity.app.audit_log import Act
 from linktor.server.identity.app.plans import PlanLimits
 from linktor.server.identity.app.ports import IdentityStore, IdentityUnitOfWork, PasswordHasher
 from linktor.server.identity.domain.audit import AuditAction
@@ -128,14 +128,11 @@ class UserAdmin:
                 password=password,
                 now=now,
             )
-            await record(
+            await Act(principal.actor, client_address, now).record(
                 uow,
-                tenant_id=tenant_id,
-                action=AuditAction.USER_CREATE,
-                actor=principal.actor,
-                resource=member.name,
-                now=now,
-                client_address=client_address,
+                tenant_id,
+                AuditAction.USER_CREATE,
+                member.name,
                 details={"role": role.value, "state": member.state.value},
             )
             await uow.commit()
@@ -213,14 +210,11 @@ class UserAdmin:
                 return member
             saved = await uow.memberships.update(changed, expected_version=member.version)
             if role is not None and role != member.role:
-                await record(
+                await Act(principal.actor, client_address, now).record(
                     uow,
-                    tenant_id=tenant_id,
-                    action=AuditAction.USER_ROLE_CHANGE,
-                    actor=principal.actor,
-                    resource=member.name,
-                    now=now,
-                    client_address=client_address,
+                    tenant_id,
+                    AuditAction.USER_ROLE_CHANGE,
+                    member.name,
                     details={"from": member.role.value, "to": role.value},
                 )
             await uow.commit()
@@ -238,14 +232,8 @@ class UserAdmin:
             await self._keep_an_owner(uow, member)
             saved = await uow.memberships.update(changed, expected_version=member.version)
             await uow.refresh_tokens.revoke_for_user(tenant_id, user_id, now)
-            await record(
-                uow,
-                tenant_id=tenant_id,
-                action=AuditAction.USER_DEACTIVATE,
-                actor=principal.actor,
-                resource=member.name,
-                now=now,
-                client_address=client_address,
+            await Act(principal.actor, client_address, now).record(
+                uow, tenant_id, AuditAction.USER_DEACTIVATE, member.name
             )
             await uow.commit()
         self._on_change(tenant_id, user_id)
@@ -266,14 +254,8 @@ class UserAdmin:
             changed = member.reactivate(has_password=bool(user and user.password_hash), now=now)
             plan.check(Limit.AGENTS, await uow.memberships.count(tenant_id))
             saved = await uow.memberships.update(changed, expected_version=member.version)
-            await record(
-                uow,
-                tenant_id=tenant_id,
-                action=AuditAction.USER_REACTIVATE,
-                actor=principal.actor,
-                resource=member.name,
-                now=now,
-                client_address=client_address,
+            await Act(principal.actor, client_address, now).record(
+                uow, tenant_id, AuditAction.USER_REACTIVATE, member.name
             )
             await uow.commit()
         self._on_change(tenant_id, user_id)

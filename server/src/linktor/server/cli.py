@@ -222,6 +222,21 @@ def operator_create_key(
     _run(_with_identity(settings, run))
 
 
+@app.command("adapter-conformance")
+def adapter_conformance(
+    command: Annotated[list[str], typer.Argument(help="The adapter command, after --.")],
+    config: Annotated[str, typer.Option(help="Channel config for sends (JSON object).")] = "{}",
+    secrets: Annotated[str, typer.Option(help="Channel secrets (JSON object).")] = "{}",
+    recipient: Annotated[str, typer.Option(help="Recipient address for sends.")] = "+15550100",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check a channel adapter against the plugin contract: linktor adapter-conformance -- CMD."""
+    from linktor.adapterkit.conformance import main as conformance
+
+    options = ["--config", config, "--secrets", secrets, "--recipient", recipient]
+    raise typer.Exit(conformance([*options, *(["--json"] if as_json else []), "--", *command]))
+
+
 @app.command()
 def version() -> None:
     """Print the version."""

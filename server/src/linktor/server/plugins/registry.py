@@ -18,6 +18,7 @@ _PREFIX = "CHANNEL_TYPE_"
 #: Adapters that ship with Linktor, by linktor.v1.ChannelType.
 BUILTIN_ADAPTERS: Mapping[int, tuple[str, ...]] = {
     common_pb2.CHANNEL_TYPE_WHATSAPP: (sys.executable, "-m", "linktor.adapters.whatsapp"),
+    common_pb2.CHANNEL_TYPE_WEBCHAT: (sys.executable, "-m", "linktor.adapters.webchat"),
 }
 
 

@@ -11,11 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from linktor.server.contacts.adapters.sql_filters import contact_conditions
 from linktor.server.contacts.adapters.tables import contact_identities, contacts
+from linktor.server.contacts.app.ports import ContactFilter
 from linktor.server.contacts.domain.contact import Contact, Identity
 from linktor.server.shared.channel_types import ChannelType
 from linktor.server.shared.errors import Aborted, AlreadyExists
@@ -220,3 +222,20 @@ class SqlContactRepository:
             )
             if result.rowcount != 1:
                 raise Aborted(f"tenants/{tenant_id}/contacts/{contact_id} was changed concurrently")
+
+    async def search(
+        self, tenant_id: str, where: ContactFilter, *, after: tuple[str, str] | None, limit: int
+    ) -> list[Contact]:
+        query = (
+            select(contacts)
+            .where(contacts.c.tenant_id == tenant_id, *contact_conditions(where, self._dialect))
+            .order_by(contacts.c.display_name, contacts.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(tuple_(contacts.c.display_name, contacts.c.id) > tuple_(*after))
+        return await self.hydrate((await self._conn.execute(query)).all())
+
+    @property
+    def _dialect(self) -> str:
+        return self._conn.dialect.name

@@ -1,8 +1,4 @@
-"""SQL implementation of the conversation repository (SQLite and PostgreSQL).
-
-The channel type and the contact's display name are not copied into the conversation row:
-they are joined in on every read, so renaming a contact shows everywhere at once.
-"""
+"""SQL implementation of the conversation repository (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -15,52 +11,15 @@ from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from linktor.server.channels.adapters.tables import channels
-from linktor.server.contacts.adapters.tables import contacts
-from linktor.server.conversations.adapters.tables import conversations
-from linktor.server.conversations.domain.conversation import Conversation, ConversationStatus
-from linktor.server.shared.channel_types import ChannelType
-from linktor.server.shared.errors import Aborted, AlreadyExists
-
-# The conversation row with what reads join in.
-CONVERSATION_COLUMNS = (
-    *conversations.c,
-    channels.c.type.label("channel_type"),
-    contacts.c.display_name.label("contact_display_name"),
+from linktor.server.conversations.adapters.sql_listing import list_page
+from linktor.server.conversations.adapters.sql_rows import (
+    conversation_from_row,
+    select_conversations,
 )
-CONVERSATIONS_JOINED = conversations.join(
-    channels, channels.c.id == conversations.c.channel_id
-).join(contacts, contacts.c.id == conversations.c.contact_id)
-
-
-def select_conversations() -> Select[Any]:
-    return select(*CONVERSATION_COLUMNS).select_from(CONVERSATIONS_JOINED)
-
-
-def conversation_from_row(row: Any) -> Conversation:
-    return Conversation(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        channel_id=row.channel_id,
-        channel_type=ChannelType(row.channel_type),
-        contact_id=row.contact_id,
-        status=ConversationStatus(row.status),
-        last_activity_time=row.last_activity_time,
-        create_time=row.create_time,
-        update_time=row.update_time,
-        contact_display_name=row.contact_display_name,
-        assignee_user_id=row.assignee_user_id,
-        snooze_time=row.snooze_time,
-        subject=row.subject,
-        tags=tuple(row.tags),
-        last_message_preview=row.last_message_preview,
-        unread_count=row.unread_count,
-        last_inbound_time=row.last_inbound_time,
-        reply_window_expire_time=row.reply_window_expire_time,
-        resolve_time=row.resolve_time,
-        message_seq=row.message_seq,
-        version=row.version,
-    )
+from linktor.server.conversations.adapters.tables import conversations
+from linktor.server.conversations.app.ports import ConversationFilter, ListedConversation
+from linktor.server.conversations.domain.conversation import Conversation, ConversationStatus
+from linktor.server.shared.errors import Aborted, AlreadyExists
 
 
 def _mutable_fields(conversation: Conversation) -> dict[str, Any]:
@@ -193,3 +152,16 @@ class SqlConversationRepository:
             .limit(limit)
         )
         return [(row.tenant_id, row.id) for row in await self._conn.execute(query)]
+
+    async def list_page(
+        self,
+        tenant_id: str,
+        where: ConversationFilter,
+        *,
+        snapshot: datetime,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[ListedConversation]:
+        return await list_page(
+            self._conn, tenant_id, where, snapshot=snapshot, after=after, limit=limit
+        )

@@ -43,4 +43,6 @@ conversations = Table(
     UniqueConstraint("tenant_id", "channel_id", "contact_id"),
     Index(None, "tenant_id", "last_activity_time", "id"),
     Index(None, "tenant_id", "status", "last_activity_time"),
+    # The snooze waker's scan: due SNOOZED conversations of every tenant.
+    Index(None, "status", "snooze_time"),
 )

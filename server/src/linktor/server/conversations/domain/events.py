@@ -42,3 +42,11 @@ class ConversationAssigned(ConversationEvent):
 @dataclass(frozen=True)
 class ConversationResolved(ConversationEvent):
     type: ClassVar[str] = "conversation.resolved"
+
+
+@dataclass(frozen=True)
+class ConversationDeleted(ConversationEvent):
+    """Deleted with its contact, or absorbed by another conversation in a contact merge;
+    ``conversation`` is its last state."""
+
+    type: ClassVar[str] = "conversation.deleted"

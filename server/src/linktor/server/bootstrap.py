@@ -27,6 +27,7 @@ from linktor.server.messaging.module import MessagingServices, build_messaging
 from linktor.server.plugins.host import PluginHost
 from linktor.server.plugins.port import AdapterProvider
 from linktor.server.shared.clock import Clock, SystemClock
+from linktor.server.webchat.module import WebchatServices, build_webchat, session_key
 
 log = get_logger(__name__)
 
@@ -53,6 +54,8 @@ class Container:
     messaging: MessagingServices = field(init=False)
     # Contacts and conversations (the agent inbox): use cases, servicers, snooze waker.
     inbox: InboxServices = field(init=False)
+    # The Web Chat visitor endpoints (sessions, socket, uploads, /widget.js).
+    webchat: WebchatServices = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = build_identity(self.settings, self.engine, self.rate_limiter, self.clock)
@@ -71,6 +74,17 @@ class Container:
             self.rate_limiter,
             self.adapters,
             DirectoryChannelLookup(self.channels),
+        )
+        secret = self.settings.webchat_session_secret
+        self.webchat = build_webchat(
+            engine=self.engine,
+            clock=self.clock,
+            rate_limiter=self.rate_limiter,
+            channels=self.channels,
+            events=self.messaging.events,
+            sink=self.messaging.persister,
+            key=session_key(secret.get_secret_value() if secret else None, self.settings.data_dir),
+            data_dir=self.settings.data_dir,
         )
 
     def identity_uow(

@@ -148,6 +148,12 @@ class Settings(BaseSettings):
         None,
         description="Base URL providers call (webhook URLs); unset = http://LINKTOR_HTTP_ADDR.",
     )
+    # Web Chat (docs/channels/webchat.md).
+    webchat_session_secret: SecretStr | None = Field(
+        None,
+        description="HMAC key of visitor session tokens (32+ bytes); unset = generated under"
+        " the data dir (replicas must share one).",
+    )
     # Adapter plugins (docs/adapters.md).
     adapter_commands: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -225,6 +231,13 @@ class Settings(BaseSettings):
     @field_validator("jwt_secret")
     @classmethod
     def _jwt_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes (use `openssl rand -base64 48`)")
+        return value
+
+    @field_validator("webchat_session_secret")
+    @classmethod
+    def _webchat_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value().encode()) < 32:
             raise ValueError("must be at least 32 bytes (use `openssl rand -base64 48`)")
         return value

@@ -31,6 +31,7 @@ from linktor.server.bootstrap import Container, build_container
 from linktor.server.config import Settings
 from linktor.server.infra.db.engine import ping as db_ping
 from linktor.server.logs import get_logger
+from linktor.server.webchat.limits import WS_MAX_FRAME_BYTES
 from linktor.server.workers import BackgroundRunner
 
 log = get_logger(__name__)
@@ -89,7 +90,10 @@ class Platform:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=int(self.settings.shutdown_grace_seconds),
-            ws="none",
+            # WebSockets: the web chat visitor endpoint (linktor.server.webchat). Frames are
+            # small JSON; a bigger one is refused by the protocol layer before it is buffered.
+            ws="websockets-sansio",
+            ws_max_size=WS_MAX_FRAME_BYTES,
         )
         self.http_server = _QuietUvicorn(config)
         self._tasks.append(asyncio.create_task(self.http_server.serve(), name="http"))

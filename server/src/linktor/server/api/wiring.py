@@ -36,7 +36,7 @@ def http_routes(container: Container) -> list[BaseRoute]:
     """Routes mounted on the HTTP server besides /healthz, /readyz, /openapi.json and /docs
     (provider webhooks, WebSockets, static files). REST under /v1 is not a route here: the
     runtime puts the transcoder in front of the app for HTTP requests under /v1 only."""
-    return [*container.messaging.http_routes()]
+    return [*container.messaging.http_routes(), *container.webchat.http_routes()]
 
 
 def background(container: Container) -> list[Background]:

@@ -1,0 +1,1 @@
+"""Media storage: where attachment bytes live (the database keeps their metadata)."""

@@ -1,0 +1,77 @@
+"""What the web chat context needs from the rest of the platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from linktor.server.messaging.app.inbound_queue import InboundBatch
+from linktor.server.webchat.domain.settings import WidgetSettings
+
+
+@dataclass(frozen=True)
+class WebchatChannel:
+    """A web chat channel as the visitor endpoint uses it (found by its public key)."""
+
+    tenant_id: str
+    channel_id: str
+    #: The key in the widget's ``data-channel`` (the channel's webhook token).
+    key: str = field(repr=False)
+    settings: WidgetSettings
+    #: Canonical origins (``https://host[:port]``); empty: any origin.
+    allowed_origins: tuple[str, ...]
+    #: False for a disabled channel: no new sessions, sockets or messages.
+    enabled: bool
+
+    @property
+    def name(self) -> str:
+        return f"tenants/{self.tenant_id}/channels/{self.channel_id}"
+
+
+class WebchatChannels(Protocol):
+    async def by_key(self, key: str) -> WebchatChannel | None:
+        """The WEBCHAT channel with this public key, or None (unknown, deleted, or a channel
+        of another type). Raises Unavailable while its adapter is not reachable yet."""
+        ...
+
+
+class VisitorContacts(Protocol):
+    async def contact_of(self, tenant_id: str, visitor_id: str) -> str | None:
+        """The name of the contact owning the visitor's WEBCHAT address, if one exists yet."""
+        ...
+
+
+class EventPositions(Protocol):
+    async def last_sequence(self, tenant_id: str) -> int:
+        """The tenant's latest event sequence (0 when it has none)."""
+        ...
+
+
+class InboundSink(Protocol):
+    async def persist(self, batch: InboundBatch) -> None:
+        """Store the batch durably (outbox) for the inbound workers; raises when it could
+        not be stored."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredAttachment:
+    id: str
+    tenant_id: str
+    filename: str
+    mime_type: str
+    size_bytes: int
+    sha256: str
+    storage_key: str
+    create_time: datetime
+
+    @property
+    def name(self) -> str:
+        return f"tenants/{self.tenant_id}/attachments/{self.id}"
+
+
+class AttachmentStore(Protocol):
+    async def add(self, attachment: StoredAttachment) -> None: ...
+
+    async def get(self, tenant_id: str, attachment_id: str) -> StoredAttachment | None: ...

@@ -208,8 +208,8 @@ async def running_pipeline(
 
     relay = OutboxRelay(engine, bus, EventSequencer(), on_published, idle_poll_seconds=0.05)
 
-    def uow_for(tenant_id: str) -> SqlMessagingUnitOfWork:
-        return SqlMessagingUnitOfWork(engine, clock, tenant_id=tenant_id)
+    def uow_for(tenant_id: str, *, read_only: bool = False) -> SqlMessagingUnitOfWork:
+        return SqlMessagingUnitOfWork(engine, clock, tenant_id=tenant_id, read_only=read_only)
 
     send = SendMessage(uow_for, channels, clock, on_commit=relay.wake)
     worker = DeliveryWorker(

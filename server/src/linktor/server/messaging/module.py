@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
@@ -89,8 +88,8 @@ def build_messaging(
     retry_policy: RetryPolicy | None = None,
     delivery_concurrency: int = 256,
 ) -> MessagingServices:
-    def scoped(tenant_id: str) -> SqlMessagingUnitOfWork:
-        return SqlMessagingUnitOfWork(engine, clock, tenant_id=tenant_id)
+    def scoped(tenant_id: str, *, read_only: bool = False) -> SqlMessagingUnitOfWork:
+        return SqlMessagingUnitOfWork(engine, clock, tenant_id=tenant_id, read_only=read_only)
 
     def privileged() -> SqlMessagingUnitOfWork:
         return SqlMessagingUnitOfWork(engine, clock, privileged=True)
@@ -103,11 +102,14 @@ def build_messaging(
     relay = OutboxRelay(engine, bus, EventSequencer(), mark_published)
     hub = EventHub(bus)
     wake: Callable[[], None] = relay.wake
-    reader_uow: Callable[[str], Any] = lambda tenant_id: SqlUnitOfWork(engine, tenant_id=tenant_id)  # noqa: E731
+
+    def reader_uow(tenant_id: str) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, tenant_id=tenant_id, read_only=True)
+
     receive = ReceiveInbound(scoped, clock, hub.publish_ephemeral)
     return MessagingServices(
         send=SendMessage(scoped, channels, clock, on_commit=wake),
-        queries=MessageQueries(scoped),
+        queries=MessageQueries(lambda tenant_id: scoped(tenant_id, read_only=True)),
         receive=receive,
         relay=relay,
         delivery=DeliveryWorker(

@@ -67,8 +67,10 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 def _sqlite_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock at BEGIN: a deferred transaction that later writes can
-    # fail with SQLITE_BUSY at once instead of waiting for the busy timeout.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # fail with SQLITE_BUSY at once instead of waiting for the busy timeout. Read-only units
+    # of work ask for DEFERRED (execution option ``sqlite_begin``) and never lock.
+    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 async def ping(engine: AsyncEngine) -> None:

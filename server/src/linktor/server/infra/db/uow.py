@@ -35,7 +35,12 @@ class SqlUnitOfWork:
     """Base unit of work; subclasses bind repositories in :meth:`_bind`."""
 
     def __init__(
-        self, engine: AsyncEngine, *, tenant_id: str | None = None, privileged: bool = False
+        self,
+        engine: AsyncEngine,
+        *,
+        tenant_id: str | None = None,
+        privileged: bool = False,
+        read_only: bool = False,
     ) -> None:
         """A unit of work scoped to ``tenant_id`` (RLS shows only that tenant's rows), or,
         with ``privileged=True``, one that sees every tenant (operator APIs, credential
@@ -43,6 +48,9 @@ class SqlUnitOfWork:
         self._engine = engine
         self.tenant_id = tenant_id
         self.privileged = privileged
+        # On SQLite a read-only unit of work begins DEFERRED: it takes no write lock, so it
+        # never waits for (or blocks) writers (WAL readers see the last committed state).
+        self.read_only = read_only
         self._conn: AsyncConnection | None = None
         self._committed = False
 
@@ -59,6 +67,8 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         try:
             self._conn = await self._engine.connect()
+            if self.read_only:
+                self._conn = await self._conn.execution_options(sqlite_begin="DEFERRED")
             await self._conn.begin()
             if self.dialect == "postgresql" and (self.tenant_id is not None or self.privileged):
                 await self._conn.execute(

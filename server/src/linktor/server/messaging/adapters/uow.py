@@ -30,8 +30,9 @@ class SqlMessagingUnitOfWork(SqlUnitOfWork):
         *,
         tenant_id: str | None = None,
         privileged: bool = False,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(engine, tenant_id=tenant_id, privileged=privileged)
+        super().__init__(engine, tenant_id=tenant_id, privileged=privileged, read_only=read_only)
         self._clock = clock
 
     def _bind(self, conn: AsyncConnection) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from linktor.server.contacts.app.resolve import resolve_contact
 from linktor.server.conversations.domain.conversation import Conversation
@@ -41,6 +42,14 @@ from linktor.server.shared.principal import Principal
 from linktor.v1 import content_pb2
 
 IDEMPOTENCY_SCOPE = "SendMessage"
+
+
+class ScopedUnitOfWork(Protocol):
+    """Opens a unit of work scoped to a tenant (``read_only``: no write lock on SQLite)."""
+
+    def __call__(self, tenant_id: str, *, read_only: bool = False) -> SqlMessagingUnitOfWork: ...
+
+
 MAX_METADATA_KEYS = 32
 
 
@@ -80,7 +89,7 @@ def _check_metadata(metadata: dict[str, str]) -> None:
 class SendMessage:
     def __init__(
         self,
-        uow: Callable[[str], SqlMessagingUnitOfWork],
+        uow: ScopedUnitOfWork,
         channels: ChannelLookup,
         clock: Clock,
         on_commit: Callable[[], None] = lambda: None,
@@ -111,6 +120,11 @@ class SendMessage:
     async def _send_once(self, principal: Principal, command: SendCommand) -> Message:
         now = self._clock.now()
         tenant = command.tenant_id
+        # The channel is looked up, and the content checked against it, before the write
+        # transaction opens: no call to another context happens while rows are locked.
+        channel = await self._channel(tenant, await self._channel_id(command))
+        validate_content(command.content, channel.capabilities)
+        adapted = adapt(command.content, channel.capabilities)
         async with self._uow(tenant) as uow:
             if command.request_id:
                 record = await uow.idempotency.get(
@@ -122,9 +136,7 @@ class SendMessage:
                     first = await uow.messages.get(tenant, record.resource_name.rsplit("/", 1)[-1])
                     if first is not None:
                         return first
-            conversation, channel = await self._target(uow, command, now)
-            validate_content(command.content, channel.capabilities)
-            adapted = adapt(command.content, channel.capabilities)
+            conversation = await self._target(uow, command, channel, now)
             self._check_reply_window(conversation, channel, command.content, now)
             await self._check_references(uow, command, conversation)
             text = plain_text(command.content)
@@ -170,9 +182,24 @@ class SendMessage:
         self._on_commit()
         return message
 
+    async def _channel_id(self, command: SendCommand) -> str:
+        if command.channel_id is not None:
+            return command.channel_id
+        assert command.conversation_id is not None
+        async with self._uow(command.tenant_id, read_only=True) as uow:
+            conversation = await uow.conversations.get(command.tenant_id, command.conversation_id)
+        if conversation is None:
+            name = f"tenants/{command.tenant_id}/conversations/{command.conversation_id}"
+            raise NotFound(f"{name} not found")
+        return conversation.channel_id
+
     async def _target(
-        self, uow: SqlMessagingUnitOfWork, command: SendCommand, now: datetime
-    ) -> tuple[Conversation, ChannelInfo]:
+        self,
+        uow: SqlMessagingUnitOfWork,
+        command: SendCommand,
+        channel: ChannelInfo,
+        now: datetime,
+    ) -> Conversation:
         tenant = command.tenant_id
         if command.conversation_id is not None:
             conversation = await uow.conversations.get(
@@ -182,9 +209,7 @@ class SendMessage:
                 raise NotFound(
                     f"tenants/{tenant}/conversations/{command.conversation_id} not found"
                 )
-            return conversation, await self._channel(tenant, conversation.channel_id)
-        assert command.channel_id is not None
-        channel = await self._channel(tenant, command.channel_id)
+            return conversation
         if not command.address.strip():
             raise InvalidArgument.for_field("recipient.address", "is required")
         contact = await resolve_contact(
@@ -199,7 +224,7 @@ class SendMessage:
         )
         conversation = await uow.conversations.find(tenant, channel.id, contact.id, for_update=True)
         if conversation is not None:
-            return conversation, channel
+            return conversation
         conversation = Conversation.start(
             new_id(),
             tenant,
@@ -211,7 +236,7 @@ class SendMessage:
         )
         await uow.conversations.add(conversation)
         await uow.events.record(ConversationCreated(conversation))
-        return conversation, channel
+        return conversation
 
     async def _channel(self, tenant_id: str, channel_id: str) -> ChannelInfo:
         channel = await self._channels.get(tenant_id, channel_id)

@@ -139,10 +139,21 @@ async def test_nested_path_field_with_body_field(gateway: Gateway) -> None:
     }
 
 
+async def test_input_only_fields_are_accepted_but_never_returned(gateway: Gateway) -> None:
+    async with gateway("Kitchen") as client:
+        response = await client.patch(
+            "/v1/shelves/s1/books/b1", json={"title": "New", "secret": "s3cret"}
+        )
+    assert response.status_code == 200
+    assert response.json()["book"] == {"name": "shelves/s1/books/b1", "title": "New"}
+    assert "s3cret" not in response.text  # the echo service returned it; the gateway did not
+
+
 async def test_response_body_field(gateway: Gateway) -> None:
     async with gateway("Kitchen") as client:
         response = await client.get("/v1/shelves/s1/books?pageSize=5")
-    assert response.json() == [{"name": "shelves/s1/books/1", "title": "One", "secret": ""}]
+    # Book.secret is INPUT_ONLY: never in responses, not even empty.
+    assert response.json() == [{"name": "shelves/s1/books/1", "title": "One"}]
 
 
 async def test_custom_star_method_matches_any_method(gateway: Gateway) -> None:

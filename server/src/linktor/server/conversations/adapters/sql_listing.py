@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    case,
     exists,
     func,
     literal,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -70,13 +72,16 @@ def filter_conditions(where: ConversationFilter) -> list[ColumnElement[bool]]:
 
 
 def _activity_at(snapshot: datetime) -> ColumnElement[datetime]:
-    """A conversation's last activity as of ``snapshot``, from its messages."""
+    """A conversation's last activity as of ``snapshot``: its newest message stored by then,
+    but never before its creation (activity starts there; the first message's store time
+    may precede the conversation row's by a hair)."""
     newest = (
         select(func.max(messages.c.create_time))
         .where(messages.c.conversation_id == conversations.c.id, messages.c.create_time <= snapshot)
         .scalar_subquery()
     )
-    return func.coalesce(newest, conversations.c.create_time, type_=UTCDateTime)
+    created = conversations.c.create_time
+    return type_coerce(case((newest > created, newest), else_=created), UTCDateTime)
 
 
 async def list_page(

@@ -64,8 +64,9 @@ class ChannelRuntime:
 
     @property
     def can_deliver(self) -> bool:
-        """Whether outbound messages should go out now (they wait while DISABLED or
-        DEGRADED; in ERROR the provider is expected to refuse them)."""
+        """Whether outbound messages should go out now. They wait while DISABLED, while
+        DEGRADED (the adapter is back soon) and in ERROR (the provider would refuse them
+        until the configuration is fixed, which makes the channel ACTIVE again)."""
         return self.state is ChannelState.ACTIVE
 
     def template(self, name: str, language: str) -> MessageTemplate | None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_whatsapp_adapter_send import RPC_TIMEOUT, send
-from wa_support import CUSTOMER, channel_for, content, signed_request
+from wa_support import CUSTOMER, RPC_TIMEOUT, channel_for, content, send, signed_request
 from whatsapp_fake_graph import FakeGraphApi, template
 
 from linktor.adapter.v1 import adapter_pb2

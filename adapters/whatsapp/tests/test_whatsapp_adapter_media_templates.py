@@ -9,8 +9,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from test_whatsapp_adapter_send import RPC_TIMEOUT, send
-from wa_support import channel_for, content
+from wa_support import RPC_TIMEOUT, channel_for, content, send
 from whatsapp_fake_graph import FakeGraphApi, template
 
 from linktor.adapter.v1 import adapter_pb2

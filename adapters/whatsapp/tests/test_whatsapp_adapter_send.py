@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from wa_support import CUSTOMER, ORDER_UPDATE, channel_for, content, order_update_definition
+from wa_support import (
+    CUSTOMER,
+    ORDER_UPDATE,
+    RPC_TIMEOUT,
+    channel_for,
+    content,
+    order_update_definition,
+    send,
+)
 from whatsapp_fake_graph import FakeGraphApi, template
 
 from linktor.adapter.v1 import adapter_pb2
@@ -13,26 +21,6 @@ from linktor.adapterkit.launcher import PluginProcess
 from linktor.v1 import content_pb2, message_pb2
 
 pytestmark = pytest.mark.integration
-
-RPC_TIMEOUT = 10.0
-
-
-async def send(
-    adapter: PluginProcess,
-    fake: FakeGraphApi,
-    message: content_pb2.MessageContent,
-    reply_to: str = "",
-) -> adapter_pb2.SendResponse:
-    request = adapter_pb2.SendRequest(
-        channel=channel_for(fake),
-        message_id="tenants/t/conversations/c/messages/m1",
-        recipient=CUSTOMER,
-        content=message,
-        reply_to_provider_message_id=reply_to,
-        attempt=1,
-    )
-    response: adapter_pb2.SendResponse = await adapter.stub.Send(request, timeout=RPC_TIMEOUT)
-    return response
 
 
 async def sent_ok(

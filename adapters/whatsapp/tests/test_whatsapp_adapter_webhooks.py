@@ -8,8 +8,16 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from test_whatsapp_adapter_send import RPC_TIMEOUT, send
-from wa_support import FIXTURES, VERIFY_TOKEN, channel_for, content, fixture_bytes, signed_request
+from wa_support import (
+    FIXTURES,
+    RPC_TIMEOUT,
+    VERIFY_TOKEN,
+    channel_for,
+    content,
+    fixture_bytes,
+    send,
+    signed_request,
+)
 from whatsapp_fake_graph import FakeGraphApi
 
 from linktor.adapter.v1 import adapter_pb2

@@ -12,6 +12,7 @@ from google.protobuf import json_format
 from whatsapp_fake_graph import FakeGraphApi, template
 
 from linktor.adapter.v1 import adapter_pb2
+from linktor.adapterkit.launcher import PluginProcess
 from linktor.adapterkit.testing import channel_config, webhook_request
 from linktor.adapters.whatsapp.content_checks import ContentViolation
 from linktor.adapters.whatsapp.outbound import message_body
@@ -20,7 +21,7 @@ from linktor.v1 import common_pb2, content_pb2
 
 # The adapter as the plugin host starts it.
 ADAPTER_COMMAND = [sys.executable, "-m", "linktor.adapters.whatsapp"]
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 VERIFY_TOKEN = "test-verify-token"
 CUSTOMER = "+16505551234"
 
@@ -148,3 +149,25 @@ def order_update_definition() -> dict[str, Any]:
             {"type": "COPY_CODE", "example": "SUMMER25"},
         ],
     )
+
+
+# gRPC deadline of one adapter call in tests (generous: CI machines can be loaded).
+RPC_TIMEOUT = 10.0
+
+
+async def send(
+    adapter: PluginProcess,
+    fake: FakeGraphApi,
+    message: content_pb2.MessageContent,
+    reply_to: str = "",
+) -> adapter_pb2.SendResponse:
+    request = adapter_pb2.SendRequest(
+        channel=channel_for(fake),
+        message_id="tenants/t/conversations/c/messages/m1",
+        recipient=CUSTOMER,
+        content=message,
+        reply_to_provider_message_id=reply_to,
+        attempt=1,
+    )
+    response: adapter_pb2.SendResponse = await adapter.stub.Send(request, timeout=RPC_TIMEOUT)
+    return response

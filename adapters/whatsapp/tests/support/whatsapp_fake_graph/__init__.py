@@ -1,6 +1,6 @@
 """A local fake of Meta's Graph API for WhatsApp Cloud API tests (a test fixture).
 
-Usage from any test suite (put ``adapters/whatsapp/tests`` on the path, as the root
+Usage from any test suite (put ``adapters/whatsapp/tests/support`` on the path, as the root
 pytest and mypy configuration do)::
 
     from whatsapp_fake_graph import FakeGraphApi

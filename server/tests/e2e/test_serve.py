@@ -94,7 +94,7 @@ def test_embedded_serve_health_reflection_probes_and_clean_stop(tmp_path: Path) 
 
 def test_unimplemented_rpcs_name_themselves(tmp_path: Path) -> None:
     # Authentication comes first: without credentials every linktor.v1 RPC is UNAUTHENTICATED
-    # (tests/e2e/test_tenant_bootstrap.py shows UNIMPLEMENTED with credentials).
+    # (tests/e2e/test_tenant_bootstrap.py calls with credentials).
     with running_serve(tmp_path / "data") as serve, grpc.insecure_channel(serve.grpc_target) as ch:
         stub = message_pb2_grpc.MessageServiceStub(ch)
         with pytest.raises(grpc.RpcError) as info:

@@ -70,7 +70,7 @@ def test_tenant_create_prints_credentials_that_work_over_grpc(tmp_path: Path) ->
         assert login.returncode == 0, login.stderr
         assert json.loads(login.stdout)["user"]["role"] == "ROLE_OWNER"
 
-        # With credentials, an RPC nobody serves yet names itself.
+        # With credentials, other contexts' RPCs get past authentication (whatever they answer).
         with grpc.insecure_channel(serve.grpc_target) as channel:
             stub = message_pb2_grpc.MessageServiceStub(channel)
             with pytest.raises(grpc.RpcError) as info:
@@ -78,8 +78,10 @@ def test_tenant_create_prints_credentials_that_work_over_grpc(tmp_path: Path) ->
                     message_pb2.GetMessageRequest(name=f"{tenant}/conversations/b/messages/c"),
                     metadata=(("authorization", f"Bearer {secret}"),),
                 )
-        assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
-        assert info.value.details() == "linktor.v1.MessageService.GetMessage is not implemented yet"
+        assert info.value.code() not in (
+            grpc.StatusCode.UNAUTHENTICATED,
+            grpc.StatusCode.PERMISSION_DENIED,
+        )
 
 
 def test_bad_tenant_create_input_is_one_line_and_changes_nothing(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from linktor.server.identity.adapters.sql import SqlIdentityUnitOfWork
 from linktor.server.identity.adapters.sql_audit import SqlUsageRepository
 from linktor.server.identity.domain.plan import Limit, Plan
 from linktor.server.shared.errors import FailedPrecondition
-from linktor.v1 import audit_pb2, auth_pb2, tenant_pb2, user_pb2
+from linktor.v1 import api_key_pb2, audit_pb2, auth_pb2, tenant_pb2, user_pb2
 
 
 async def test_operators_change_plans_owners_rename_etags_guard(ids: IdentityServer) -> None:
@@ -202,3 +202,45 @@ async def test_concurrent_refreshes_of_one_token_let_one_win(ids: IdentityServer
     winners = [r for r in results if isinstance(r, auth_pb2.RefreshResponse)]
     assert len(winners) <= 1  # never two live sessions from one token
     assert any(isinstance(r, grpc.aio.AioRpcError) for r in results)
+
+
+async def test_request_id_makes_create_user_and_create_tenant_idempotent(
+    ids: IdentityServer,
+) -> None:
+    a = await ids.tenant(plan="pro")
+    request = user_pb2.CreateUserRequest(
+        parent=a.name,
+        user=user_pb2.User(
+            email=f"retry-{a.id}@example.com", role=user_pb2.ROLE_AGENT, password=PASSWORD
+        ),
+        request_id="req-1",
+    )
+    first = await ids.stubs.users.CreateUser(request, metadata=bearer(a.api_key))
+    again = await ids.stubs.users.CreateUser(request, metadata=bearer(a.api_key))
+    assert again == first
+    request.user.role = user_pb2.ROLE_ADMIN
+    reused = await fails(ids.stubs.users.CreateUser(request, metadata=bearer(a.api_key)))
+    assert reused.code == grpc.StatusCode.ALREADY_EXISTS and reused.reason == "REQUEST_ID_REUSED"
+    operator = bearer(await ids.operator_key())
+    create = tenant_pb2.CreateTenantRequest(
+        tenant=tenant_pb2.Tenant(display_name="Once"), request_id=f"t-{a.id}"
+    )
+    made = await ids.stubs.tenants.CreateTenant(create, metadata=operator)
+    assert (await ids.stubs.tenants.CreateTenant(create, metadata=operator)).name == made.name
+
+
+async def test_plan_limits_hold_under_concurrent_creates(ids: IdentityServer) -> None:
+    a = await ids.tenant(plan="free")  # 2 API keys: the bootstrap key + 1
+    request = api_key_pb2.CreateApiKeyRequest(
+        parent=a.name, api_key=api_key_pb2.ApiKey(scopes=["users:read"])
+    )
+    results = await asyncio.gather(
+        *(ids.stubs.api_keys.CreateApiKey(request, metadata=bearer(a.api_key)) for _ in range(4)),
+        return_exceptions=True,
+    )
+    created = [r for r in results if isinstance(r, api_key_pb2.ApiKey)]
+    assert len(created) == 1
+    listed = await ids.stubs.api_keys.ListApiKeys(
+        api_key_pb2.ListApiKeysRequest(parent=a.name), metadata=bearer(a.api_key)
+    )
+    assert len(listed.api_keys) == 2

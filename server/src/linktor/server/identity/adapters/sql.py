@@ -19,6 +19,7 @@ from linktor.server.identity.adapters.sql_people import SqlMembershipRepository,
 from linktor.server.identity.adapters.tables import tenants
 from linktor.server.identity.domain.tenant import Tenant, TenantState
 from linktor.server.infra.db.uow import SqlUnitOfWork
+from linktor.server.infra.idempotency.store import SqlIdempotencyStore
 from linktor.server.shared.errors import Aborted, AlreadyExists
 
 
@@ -81,6 +82,12 @@ class SqlTenantRepository:
             raise Aborted(f"{tenant.name} was changed concurrently; read it again")
         return replace(tenant, version=new_version)
 
+    async def lock(self, tenant_id: str) -> None:
+        # PostgreSQL: row lock until commit. SQLite: BEGIN IMMEDIATE already serializes writers.
+        await self._conn.execute(
+            select(tenants.c.id).where(tenants.c.id == tenant_id).with_for_update()
+        )
+
     async def list(
         self, *, limit: int, after_id: str | None = None, state: TenantState | None = None
     ) -> list[Tenant]:
@@ -101,6 +108,7 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork):
     audit: SqlAuditRepository
     operator_keys: SqlOperatorKeyRepository
     usage: SqlUsageRepository
+    idempotency: SqlIdempotencyStore
 
     def _bind(self, conn: AsyncConnection) -> None:
         self.tenants = SqlTenantRepository(conn)
@@ -111,6 +119,7 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork):
         self.audit = SqlAuditRepository(conn)
         self.operator_keys = SqlOperatorKeyRepository(conn)
         self.usage = SqlUsageRepository(conn)
+        self.idempotency = SqlIdempotencyStore(conn)
 
 
 class SqlIdentityStore:

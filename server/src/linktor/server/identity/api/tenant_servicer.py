@@ -14,6 +14,7 @@ from linktor.server.identity.api.mapping import (
     tenant_to_proto,
 )
 from linktor.server.identity.app.tenants import TenantAdmin
+from linktor.server.infra.idempotency.store import fingerprint
 from linktor.server.shared import names
 from linktor.server.shared.errors import InvalidArgument
 from linktor.server.shared.principal import current_principal
@@ -36,6 +37,8 @@ class TenantServicer(tenant_pb2_grpc.TenantServiceServicer):
             tenant_id=request.tenant_id,
             display_name=request.tenant.display_name,
             plan=request.tenant.plan,
+            request_id=request.request_id,
+            request_hash=fingerprint(request),
             client_address=client_address(context.peer()),
         )
         return tenant_to_proto(tenant)

@@ -14,12 +14,22 @@ from linktor.server.identity.api.mapping import (
     user_to_proto,
 )
 from linktor.server.identity.app.users import UserAdmin
+from linktor.server.infra.idempotency.store import fingerprint
 from linktor.server.shared import names
 from linktor.server.shared.errors import InvalidArgument
 from linktor.server.shared.principal import current_principal
 from linktor.v1 import user_pb2, user_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
+
+
+def request_fingerprint(request: user_pb2.CreateUserRequest) -> str:
+    """The request's hash for request_id checks, without the password (never stored, even
+    hashed, outside its Argon2 hash)."""
+    copy = user_pb2.CreateUserRequest()
+    copy.CopyFrom(request)
+    copy.user.ClearField("password")
+    return fingerprint(copy)
 
 
 def _user_name(name: str, field: str = "name") -> tuple[str, str]:
@@ -44,6 +54,8 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             display_name=request.user.display_name,
             role=role_from_proto(request.user.role),
             password=request.user.password,
+            request_id=request.request_id,
+            request_hash=request_fingerprint(request),
             client_address=client_address(context.peer()),
         )
         return user_to_proto(member)

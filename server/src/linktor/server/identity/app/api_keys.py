@@ -97,6 +97,7 @@ class ApiKeyAdmin:
             raise InvalidArgument.for_field("api_key.expire_time", "must be in the future")
         plan = await self._plans.plan_of(tenant_id)
         async with self._store.scoped(tenant_id) as uow:
+            await uow.tenants.lock(tenant_id)
             plan.check(Limit.API_KEYS, await uow.api_keys.count_active(tenant_id, now))
             issued = await issue_api_key(
                 uow,

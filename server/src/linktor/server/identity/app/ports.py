@@ -13,6 +13,7 @@ from linktor.server.identity.domain.operator import OperatorKey
 from linktor.server.identity.domain.session import AccessClaims, RefreshToken
 from linktor.server.identity.domain.tenant import Tenant, TenantState
 from linktor.server.identity.domain.user import Membership, User
+from linktor.server.infra.idempotency.store import IdempotencyRecord
 
 
 class TenantRepository(Protocol):
@@ -31,6 +32,10 @@ class TenantRepository(Protocol):
         self, *, limit: int, after_id: str | None = None, state: TenantState | None = None
     ) -> list[Tenant]:
         """Tenants ordered by id, after ``after_id``."""
+        ...
+
+    async def lock(self, tenant_id: str) -> None:
+        """Serialize writers of one tenant until commit (plan limits under concurrency)."""
         ...
 
 
@@ -151,6 +156,20 @@ class UsageRepository(Protocol):
         ...
 
 
+class IdempotencyStore(Protocol):
+    """request_id keys (AIP-155), stored in the transaction of the work they guard."""
+
+    async def get(
+        self, tenant_id: str, scope: str, key: str, now: datetime
+    ) -> IdempotencyRecord | None: ...
+
+    async def put(
+        self, tenant_id: str, scope: str, key: str, record: IdempotencyRecord, now: datetime
+    ) -> None:
+        """ConcurrentRequest when another call stored the same key first."""
+        ...
+
+
 class IdentityUnitOfWork(Protocol):
     """One transaction over the identity context's repositories."""
 
@@ -170,6 +189,8 @@ class IdentityUnitOfWork(Protocol):
     def operator_keys(self) -> OperatorKeyRepository: ...
     @property
     def usage(self) -> UsageRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -19,7 +19,7 @@ from linktor.server.identity.app.ports import (
     IdentityUnitOfWork,
     PasswordHasher,
 )
-from linktor.server.identity.app.users import add_member, check_etag
+from linktor.server.identity.app.users import MAX_REQUEST_ID, add_member, check_etag
 from linktor.server.identity.domain.api_key import ALL_SCOPES
 from linktor.server.identity.domain.audit import AuditAction
 from linktor.server.identity.domain.tenant import Tenant, TenantState
@@ -28,12 +28,17 @@ from linktor.server.identity.domain.user import (
     normalize_email,
     validate_password,
 )
+from linktor.server.infra.idempotency.store import ConcurrentRequest, IdempotencyRecord, reused
 from linktor.server.shared.clock import Clock
 from linktor.server.shared.errors import InvalidArgument, NotFound, PermissionDenied
+from linktor.server.shared.names import TENANT
 from linktor.server.shared.pagination import PageToken, fingerprint, page_size
 from linktor.server.shared.principal import Principal, Role
 
 OPERATOR = "operator"
+CREATE_TENANT = "CreateTenant"
+# Idempotency keys of operator calls belong to no tenant.
+OPERATOR_KEYS = ""
 
 
 def generated_tenant_id(display_name: str) -> str:
@@ -88,15 +93,47 @@ class TenantAdmin:
         tenant_id: str,
         display_name: str,
         plan: str,
+        request_id: str = "",
+        request_hash: str = "",
         client_address: str = "",
     ) -> Tenant:
         require_operator(principal)
+        if len(request_id) > MAX_REQUEST_ID:
+            raise InvalidArgument.for_field("request_id", f"at most {MAX_REQUEST_ID} characters")
         tenant = self._new_tenant(tenant_id, display_name, plan)
-        async with self._store.privileged() as uow:
-            await uow.tenants.add(tenant)
-            await self._audit(uow, tenant, AuditAction.TENANT_CREATE, OPERATOR, client_address)
-            await uow.commit()
+        try:
+            async with self._store.privileged() as uow:
+                if request_id:
+                    earlier = await self._replay(uow, request_id, request_hash)
+                    if earlier is not None:
+                        return earlier
+                await uow.tenants.add(tenant)
+                await self._audit(uow, tenant, AuditAction.TENANT_CREATE, OPERATOR, client_address)
+                if request_id:
+                    record = IdempotencyRecord(request_hash, tenant.name)
+                    await uow.idempotency.put(
+                        OPERATOR_KEYS, CREATE_TENANT, request_id, record, tenant.create_time
+                    )
+                await uow.commit()
+        except ConcurrentRequest:
+            async with self._store.privileged() as uow:
+                earlier = await self._replay(uow, request_id, request_hash)
+            if earlier is None:
+                raise
+            return earlier
         return tenant
+
+    async def _replay(
+        self, uow: IdentityUnitOfWork, request_id: str, request_hash: str
+    ) -> Tenant | None:
+        record = await uow.idempotency.get(
+            OPERATOR_KEYS, CREATE_TENANT, request_id, self._clock.now()
+        )
+        if record is None:
+            return None
+        if record.request_hash != request_hash:
+            raise reused(CREATE_TENANT, request_id)
+        return await self._load(uow, TENANT.parse(record.resource_name)["tenant"])
 
     async def get(self, principal: Principal, tenant_id: str) -> Tenant:
         tenant_id = principal.own_tenant(tenant_id, f"tenants/{tenant_id}")
@@ -211,16 +248,16 @@ class TenantAdmin:
             validate_password(owner_password, "owner_password")
         tenant = self._new_tenant(tenant_id, display_name, plan)
         now = tenant.create_time
+        password_hash = await self._passwords.hash(owner_password) if owner_password else None
         async with self._store.privileged() as uow:
             await uow.tenants.add(tenant)
             owner = await add_member(
                 uow,
-                self._passwords,
                 tenant_id=tenant.id,
                 email=email,
                 display_name="",
                 role=Role.OWNER,
-                password=owner_password,
+                password_hash=password_hash,
                 now=now,
             )
             issued = await issue_api_key(

@@ -20,6 +20,7 @@ from linktor.server.identity.domain.user import (
     validate_display_name,
     validate_password,
 )
+from linktor.server.infra.idempotency.store import ConcurrentRequest, IdempotencyRecord, reused
 from linktor.server.shared.clock import Clock
 from linktor.server.shared.errors import (
     Aborted,
@@ -29,8 +30,12 @@ from linktor.server.shared.errors import (
     PermissionDenied,
 )
 from linktor.server.shared.ids import new_id
+from linktor.server.shared.names import USER
 from linktor.server.shared.pagination import PageToken, fingerprint, page_size
 from linktor.server.shared.principal import Principal, Role
+
+CREATE_USER = "CreateUser"
+MAX_REQUEST_ID = 128
 
 
 def actor_role(principal: Principal) -> Role | None:
@@ -50,22 +55,21 @@ def check_etag(etag: str, current: str, name: str) -> None:
 
 async def add_member(
     uow: IdentityUnitOfWork,
-    passwords: PasswordHasher,
     *,
     tenant_id: str,
     email: str,
     display_name: str,
     role: Role,
-    password: str,
+    password_hash: str | None,
     now: datetime,
 ) -> Membership:
-    """Add the person with ``email`` (created if new) to the tenant."""
+    """Add the person with ``email`` (created with ``password_hash`` if new) to the tenant.
+    Hash the password BEFORE the transaction: Argon2 is slow on purpose."""
     user = await uow.users.get_by_email(email)
     if user is None:
-        password_hash = await passwords.hash(password) if password else None
         user = User(new_id(), email, password_hash, now, now)
         await uow.users.add(user)
-    elif password:
+    elif password_hash:
         raise InvalidArgument.for_field(
             "user.password",
             "this email already has a Linktor account with its own password; leave it empty",
@@ -100,8 +104,11 @@ class UserAdmin:
         display_name: str,
         role: Role | None,
         password: str,
+        request_id: str = "",
+        request_hash: str = "",
         client_address: str = "",
     ) -> Membership:
+        """The new user; a ``request_id`` seen before returns the user its first call made."""
         tenant_id = principal.own_tenant(tenant_id, f"tenants/{tenant_id}")
         email = normalize_email(email)
         name = validate_display_name(display_name)
@@ -114,29 +121,62 @@ class UserAdmin:
         acting = actor_role(principal)
         if role == Role.OWNER and acting not in (None, Role.OWNER):
             raise PermissionDenied("only an owner can add an owner")
-        now = self._clock.now()
+        if len(request_id) > MAX_REQUEST_ID:
+            raise InvalidArgument.for_field("request_id", f"at most {MAX_REQUEST_ID} characters")
+        if request_id:
+            async with self._store.scoped(tenant_id) as uow:
+                earlier = await self._replay(uow, tenant_id, request_id, request_hash)
+            if earlier is not None:
+                return earlier
+        password_hash = await self._passwords.hash(password) if password else None
         plan = await self._plans.plan_of(tenant_id)
-        async with self._store.scoped(tenant_id) as uow:
-            plan.check(Limit.AGENTS, await uow.memberships.count(tenant_id))
-            member = await add_member(
-                uow,
-                self._passwords,
-                tenant_id=tenant_id,
-                email=email,
-                display_name=name,
-                role=role,
-                password=password,
-                now=now,
-            )
-            await Act(principal.actor, client_address, now).record(
-                uow,
-                tenant_id,
-                AuditAction.USER_CREATE,
-                member.name,
-                details={"role": role.value, "state": member.state.value},
-            )
-            await uow.commit()
+        now = self._clock.now()
+        try:
+            async with self._store.scoped(tenant_id) as uow:
+                await uow.tenants.lock(tenant_id)
+                if request_id:
+                    earlier = await self._replay(uow, tenant_id, request_id, request_hash)
+                    if earlier is not None:
+                        return earlier
+                plan.check(Limit.AGENTS, await uow.memberships.count(tenant_id))
+                member = await add_member(
+                    uow,
+                    tenant_id=tenant_id,
+                    email=email,
+                    display_name=name,
+                    role=role,
+                    password_hash=password_hash,
+                    now=now,
+                )
+                await Act(principal.actor, client_address, now).record(
+                    uow,
+                    tenant_id,
+                    AuditAction.USER_CREATE,
+                    member.name,
+                    details={"role": role.value, "state": member.state.value},
+                )
+                if request_id:
+                    record = IdempotencyRecord(request_hash, member.name)
+                    await uow.idempotency.put(tenant_id, CREATE_USER, request_id, record, now)
+                await uow.commit()
+        except ConcurrentRequest:
+            async with self._store.scoped(tenant_id) as uow:
+                earlier = await self._replay(uow, tenant_id, request_id, request_hash)
+            if earlier is None:
+                raise
+            return earlier
         return member
+
+    async def _replay(
+        self, uow: IdentityUnitOfWork, tenant_id: str, request_id: str, request_hash: str
+    ) -> Membership | None:
+        """The user a first call with ``request_id`` created, if there was one."""
+        record = await uow.idempotency.get(tenant_id, CREATE_USER, request_id, self._clock.now())
+        if record is None:
+            return None
+        if record.request_hash != request_hash:
+            raise reused(CREATE_USER, request_id)
+        return await self._load(uow, tenant_id, USER.parse(record.resource_name)["user"])
 
     async def _load(self, uow: IdentityUnitOfWork, tenant_id: str, user_id: str) -> Membership:
         member = await uow.memberships.get(tenant_id, user_id)
@@ -252,6 +292,7 @@ class UserAdmin:
                 raise PermissionDenied("only an owner can reactivate an owner")
             user = await uow.users.get(user_id)
             changed = member.reactivate(has_password=bool(user and user.password_hash), now=now)
+            await uow.tenants.lock(tenant_id)
             plan.check(Limit.AGENTS, await uow.memberships.count(tenant_id))
             saved = await uow.memberships.update(changed, expected_version=member.version)
             await Act(principal.actor, client_address, now).record(

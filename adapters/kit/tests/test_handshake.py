@@ -135,3 +135,29 @@ async def test_an_orphaned_plugin_exits_on_its_own() -> None:
     else:
         psutil.Process(pid).kill()
         pytest.fail("the orphaned plugin kept running")
+
+
+async def test_a_wrapper_process_between_host_and_plugin_is_fine() -> None:
+    wrapped = ["sh", "-c", f"'{sys.executable}' '{PLUGIN}' ok; true"]
+    async with launch_adapter(wrapped) as plugin:
+        await asyncio.sleep(1.5)  # longer than the parent watch period
+        assert await plugin.health() == 1
+
+
+async def test_a_plugin_whose_host_is_already_gone_stops() -> None:
+    dead = await asyncio.create_subprocess_exec("true")
+    await dead.wait()
+    env = {**protocol.plugin_environment(), "LINKTOR_ADAPTER_HOST_PID": str(dead.pid)}
+    plugin = await asyncio.create_subprocess_exec(
+        *command("ok"), env=env, stdout=asyncio.subprocess.PIPE
+    )
+    assert plugin.stdout is not None
+    assert (await asyncio.wait_for(plugin.stdout.readline(), 30)).startswith(b"1|1|tcp|")
+    assert await asyncio.wait_for(plugin.wait(), 10) == 0
+
+
+async def test_a_plugin_exiting_right_after_the_handshake_fails_the_launch_fast() -> None:
+    started = time.monotonic()
+    with pytest.raises(LaunchError, match=r"after the handshake: the adapter exited \(status 0\)"):
+        await launch(command("lie-and-exit"), LaunchOptions(start_timeout=30))
+    assert time.monotonic() - started < 8

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from linktor.adapterkit import protocol
@@ -73,6 +75,7 @@ def test_plugin_environment_carries_the_handshake() -> None:
         "PLUGIN_MIN_PORT": "10000",
         "PLUGIN_MAX_PORT": "25000",
         "LINKTOR_ADAPTER_LOG_LEVEL": "debug",
+        "LINKTOR_ADAPTER_HOST_PID": str(os.getpid()),
     }
 
 

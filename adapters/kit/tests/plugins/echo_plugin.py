@@ -5,7 +5,8 @@
 - exit: writes to stderr and exits 3 before the handshake;
 - silent: never prints anything;
 - stubborn: a hand-written handshake without GRPCController, ignoring SIGTERM;
-- spawn-and-die: starts an `ok` plugin, prints its pid, and exits (orphaning it).
+- spawn-and-die: starts an `ok` plugin, prints its pid, and exits (orphaning it);
+- lie-and-exit: prints a handshake line for a port nobody listens on, then exits.
 """
 
 from __future__ import annotations
@@ -69,8 +70,11 @@ def main() -> None:
         time.sleep(30)
     elif mode == "stubborn":
         asyncio.run(stubborn())
+    elif mode == "lie-and-exit":
+        print("1|1|tcp|127.0.0.1:9|grpc", flush=True)
     elif mode == "spawn-and-die":
-        child = subprocess.Popen([sys.executable, __file__, "ok"], stdout=subprocess.PIPE)
+        env = {**os.environ, "LINKTOR_ADAPTER_HOST_PID": str(os.getpid())}
+        child = subprocess.Popen([sys.executable, __file__, "ok"], stdout=subprocess.PIPE, env=env)
         assert child.stdout is not None
         child.stdout.readline()
         print(child.pid, flush=True)

@@ -308,14 +308,33 @@ async def _first_line(
 
 
 async def _await_serving(plugin: PluginProcess, budget: float, tail: deque[str]) -> None:
+    async def serving() -> int:
+        await plugin.channel.channel_ready()
+        return await plugin.health(rpc_timeout=max(budget, 0.5))
+
+    check = asyncio.ensure_future(serving())
+    exited = asyncio.ensure_future(plugin.process.wait())
     try:
-        await asyncio.wait_for(plugin.channel.channel_ready(), max(budget, 0.1))
-        status = await plugin.health(rpc_timeout=max(budget, 0.5))
-    except (TimeoutError, grpc.aio.AioRpcError) as exc:
-        detail = exc.details() if isinstance(exc, grpc.aio.AioRpcError) else "timed out"
+        await asyncio.wait(
+            {check, exited}, timeout=max(budget, 0.1), return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        exited.cancel()
+    if not check.done():
+        check.cancel()
+        status = plugin.process.returncode
+        detail = "timed out" if status is None else f"the adapter exited (status {status})"
+        target = plugin.handshake.grpc_target
+        raise LaunchError(
+            f"cannot reach the adapter at {target} after the handshake: {detail}",
+            list(tail),
+        )
+    try:
+        status = check.result()
+    except grpc.aio.AioRpcError as exc:
         raise LaunchError(
             f"cannot reach the adapter at {plugin.handshake.grpc_target} after the handshake: "
-            f"{detail}",
+            f"{exc.details()}",
             list(tail),
         ) from None
     if status != health_pb2.HealthCheckResponse.SERVING:

@@ -46,8 +46,11 @@ ENV_MIN_PORT = "PLUGIN_MIN_PORT"
 ENV_MAX_PORT = "PLUGIN_MAX_PORT"
 # Set by go-plugin hosts that use AutoMTLS; Linktor's host does not (loopback only).
 ENV_CLIENT_CERT = "PLUGIN_CLIENT_CERT"
-# Our addition: the host's log level, so a plugin can match it (debug/info/warning/error).
+# Our additions (go-plugin ignores unknown variables): the host's log level, so a plugin can
+# match it (debug/info/warning/error), and the host's pid, so a plugin notices the host died
+# even when that happened before the plugin got to look at its parent.
 ENV_LOG_LEVEL = "LINKTOR_ADAPTER_LOG_LEVEL"
+ENV_HOST_PID = "LINKTOR_ADAPTER_HOST_PID"
 
 # go-plugin ignores a sixth field of 50 characters or fewer (older plugins sent junk there).
 _MIN_CERT_FIELD = 50
@@ -173,6 +176,7 @@ def plugin_environment(
     env[ENV_PROTOCOL_VERSIONS] = ",".join(str(v) for v in sorted(set(app_versions)))
     env[ENV_MIN_PORT] = str(min_port)
     env[ENV_MAX_PORT] = str(max_port)
+    env[ENV_HOST_PID] = str(os.getpid())
     if log_level:
         env[ENV_LOG_LEVEL] = log_level
     return env

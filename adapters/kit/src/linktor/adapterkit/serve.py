@@ -194,6 +194,7 @@ async def serve_async(
 ) -> None:
     """Serve until Shutdown, SIGTERM, or the host going away (see the module docstring)."""
     environ = os.environ if env is None else env
+    parent = os.getppid()
     remote = RemoteListen.from_env(environ)
     plugin = PluginServer(adapter, grace_seconds=grace_seconds, register=register)
     loop = asyncio.get_running_loop()
@@ -219,7 +220,7 @@ async def serve_async(
             # Like go-plugin: a Ctrl-C in the host's terminal reaches the whole process
             # group; the host decides when its plugins stop (through Shutdown).
             loop.add_signal_handler(signal.SIGINT, lambda: None)
-        watcher = asyncio.create_task(_watch_parent(os.getppid(), plugin.stop_requested))
+        watcher = asyncio.create_task(_watch_parent(parent, environ, plugin.stop_requested))
         log.debug("plugin serving", extra={"address": address, "app_version": version})
     try:
         await plugin.stop_requested.wait()
@@ -229,13 +230,31 @@ async def serve_async(
         await plugin.stop()
 
 
-async def _watch_parent(parent: int, stop: asyncio.Event) -> None:
-    """Stop when the host dies: an orphaned adapter would hold its port forever."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def _watch_parent(parent: int, env: Mapping[str, str], stop: asyncio.Event) -> None:
+    """Stop when the host dies: an orphaned adapter would hold its port forever.
+
+    Either our parent changes (we were orphaned), or the host named in
+    LINKTOR_ADAPTER_HOST_PID is gone (it died before we started watching, or we run under a
+    wrapper process that outlived it).
+    """
+    given = env.get(protocol.ENV_HOST_PID, "")
+    host = int(given) if given.isdigit() else None
     while not stop.is_set():
-        await asyncio.sleep(_PARENT_POLL_SECONDS)
-        if os.getppid() != parent:
+        if os.getppid() != parent or (host is not None and not _alive(host)):
             log.warning("the host process went away; stopping")
             stop.set()
+            return
+        await asyncio.sleep(_PARENT_POLL_SECONDS)
 
 
 def serve(

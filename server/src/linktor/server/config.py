@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
+from linktor.adapterkit.netguard import AddressPolicy
 from linktor.server.plugins.registry import parse_adapter_commands
 
 ENV_PREFIX = "LINKTOR_"
@@ -171,6 +172,14 @@ class Settings(BaseSettings):
     adapter_tls_ca_file: Path | None = Field(None, description="CA of tls:// remote adapters.")
     adapter_tls_cert_file: Path | None = Field(None, description="Client certificate (mTLS).")
     adapter_tls_key_file: Path | None = Field(None, description="Client key (mTLS).")
+    # Outbound webhooks (docs/webhooks.md).
+    webhook_allow_hosts: str = Field(
+        "",
+        description="Comma-separated host names, addresses or CIDR ranges webhook endpoints may"
+        " reach besides public addresses (e.g. localhost,10.1.0.0/16).",
+    )
+    webhook_workers: int = Field(64, ge=1, le=4096, description="Concurrent webhook requests.")
+    webhook_log_retention_days: int = Field(30, ge=1, le=3650)
 
     @field_validator("adapter_commands", mode="before")
     @classmethod
@@ -264,6 +273,16 @@ class Settings(BaseSettings):
         if parts.query or parts.fragment:
             raise ValueError(f"must not have a query or fragment, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("webhook_allow_hosts")
+    @classmethod
+    def _webhook_allow_hosts(cls, value: str) -> str:
+        AddressPolicy.parse(value.split(","))  # ValueError names the bad entry
+        return value
+
+    @property
+    def webhook_allowlist(self) -> list[str]:
+        return [entry.strip() for entry in self.webhook_allow_hosts.split(",") if entry.strip()]
 
     @model_validator(mode="after")
     def _plans_known(self) -> Settings:

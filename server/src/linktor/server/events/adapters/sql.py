@@ -110,6 +110,18 @@ class SqlEventLog:
         ).scalar_one_or_none()
         return None if value is None else int(value)
 
+    async def first_sequence_at(self, tenant_id: str, start: datetime) -> int | None:
+        """The first stored sequence of an event created at or after ``start`` (None when
+        there is none); webhook replays start there."""
+        value = (
+            await self._conn.execute(
+                select(func.min(events.c.sequence)).where(
+                    events.c.tenant_id == tenant_id, events.c.create_time >= start
+                )
+            )
+        ).scalar_one_or_none()
+        return None if value is None else int(value)
+
     async def last_sequence(self, tenant_id: str) -> int:
         value = (
             await self._conn.execute(

@@ -12,6 +12,8 @@ from linktor.server.conversations.domain.events import ConversationEvent
 from linktor.server.events.app.recorder import register_serializer
 from linktor.server.messaging.api.mapping import message_to_proto
 from linktor.server.messaging.domain.events import MessageEvent
+from linktor.server.webhooks.api.serializers import endpoint_disabled
+from linktor.server.webhooks.domain.events import EndpointDisabled
 from linktor.v1 import event_pb2
 
 
@@ -40,6 +42,7 @@ def register_all() -> None:
     register_serializer(ConversationEvent, _conversation)
     register_serializer(ContactEvent, _contact)
     register_serializer(ContactsMerged, _merged)
+    register_serializer(EndpointDisabled, endpoint_disabled)
 
 
 register_all()

@@ -1,0 +1,1 @@
+"""Outbound webhooks: tenant events POSTed to tenant URLs per the Standard Webhooks spec."""

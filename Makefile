@@ -107,15 +107,43 @@ services: ## Install (if missing) and start PostgreSQL, Redis and NATS JetStream
 services-stop: ## Stop exactly what `make services` started.
 	scripts/services.sh down
 
+# ---------------------------------------------------------------- web chat widget
+# The bundle is committed inside the server package (served at /widget.js from an installed
+# wheel, no Node needed to run Linktor); check-widget fails when it drifts from its sources.
+# See docs/adr/0008-web-chat.md.
+WIDGET := web/widget
+WIDGET_BUNDLE := server/src/linktor/server/webchat/static/widget.js
+
+$(WIDGET)/node_modules/.package-lock.json: $(WIDGET)/package.json $(WIDGET)/package-lock.json
+	cd $(WIDGET) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: widget-deps
+widget-deps: $(WIDGET)/node_modules/.package-lock.json
+
+.PHONY: widget
+widget: widget-deps ## Type-check (strict) and bundle the web chat widget into the server.
+	cd $(WIDGET) && node_modules/.bin/tsc --noEmit -p . && node build.mjs
+
+.PHONY: check-widget
+check-widget: widget ## Fail if the committed widget bundle differs from web/widget/src.
+	@if [ -n "$$(git status --porcelain -- $(WIDGET_BUNDLE))" ]; then \
+	  echo "$(WIDGET_BUNDLE) is out of date: run 'make widget' and commit the result." >&2; exit 1; fi
+	@echo "the widget bundle is up to date."
+
+.PHONY: browser
+browser: ## Install Debian's chromium for the browser tests (idempotent).
+	@scripts/browser.sh >/dev/null
+
 # ---------------------------------------------------------------- tests
 PYTEST := $(PY) -m pytest
 
 .PHONY: test
-test: setup-tools services check ## Everything CI runs: contracts, lint, and every test on both backends.
+test: setup-tools services check browser widget-deps ## Everything CI runs: contracts, lint, and every test on both backends.
 	set -a; eval "$$(scripts/services.sh env)"; set +a; $(PYTEST) $(PYTEST_ARGS)
 
 .PHONY: check
-check: buf-lint check-gen buf-breaking lint ## Contracts, generated code and lint (no tests).
+check: buf-lint check-gen buf-breaking lint check-widget ## Contracts, generated code and lint (no tests).
 
 .PHONY: test-unit
 test-unit: setup ## Unit tests only (no services).

@@ -112,6 +112,6 @@ def test_visitor_and_agent_talk_through_the_socket(
                 e for e in events if e.type == "message.created"
                 and e.message.direction == message_pb2.MESSAGE_DIRECTION_INBOUND
             )  # fmt: skip
-            events.cancel()
+            events.cancel()  # type: ignore[no-untyped-call]
             assert inbound.message.content.text.body == "hello <b>there</b>"
             assert inbound.message.sender.display_name == "Ana <script>"

@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 from linktor.server.channels.app.directory import ChannelDirectory, ChannelRuntime
+from linktor.server.channels.domain.template import MessageTemplate
 from linktor.server.messaging.app.channels import ChannelInfo
+from linktor.server.messaging.domain.template_check import TemplateShape, TemplateSlot
+
+
+def _shape(template: MessageTemplate) -> TemplateShape:
+    counters: dict[str, int] = {}
+    slots = []
+    for component in template.components:
+        kind = component.kind.value
+        index = counters.get(kind, 0)
+        counters[kind] = index + 1
+        if component.parameter_count:
+            slots.append(TemplateSlot(kind, index, component.parameter_count))
+    return TemplateShape(template.template_name, template.language, template.status, tuple(slots))
 
 
 def _info(runtime: ChannelRuntime) -> ChannelInfo:
@@ -18,6 +32,7 @@ def _info(runtime: ChannelRuntime) -> ChannelInfo:
         adapter_address=runtime.adapter_address,
         config=runtime.config,
         accepts_webhooks=runtime.accepts_webhooks,
+        templates={key: _shape(t) for key, t in runtime.templates.items()},
     )
 
 

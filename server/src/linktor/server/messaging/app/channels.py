@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from linktor.adapter.v1 import adapter_pb2
+from linktor.server.messaging.domain.template_check import TemplateShape
 from linktor.server.shared.channel_types import ChannelType
 from linktor.v1 import channel_pb2
 
@@ -26,6 +28,8 @@ class ChannelInfo:
     config: adapter_pb2.ChannelConfig
     # False for a disabled channel: its webhooks are refused.
     accepts_webhooks: bool = True
+    # Synced provider templates by (name, language); empty when never synced.
+    templates: Mapping[tuple[str, str], TemplateShape] = field(default_factory=dict)
 
 
 class ChannelLookup(Protocol):

@@ -29,6 +29,7 @@ from linktor.server.messaging.domain.degrade import adapt
 from linktor.server.messaging.domain.events import MessageCreated
 from linktor.server.messaging.domain.message import Message, Sender
 from linktor.server.messaging.domain.status import Direction, MessageStatus, SenderType
+from linktor.server.messaging.domain.template_check import check_template
 from linktor.server.messaging.domain.validation import validate_content
 from linktor.server.shared.clock import Clock
 from linktor.server.shared.errors import (
@@ -124,6 +125,16 @@ class SendMessage:
         # transaction opens: no call to another context happens while rows are locked.
         channel = await self._channel(tenant, await self._channel_id(command))
         validate_content(command.content, channel.capabilities)
+        if (
+            command.content.WhichOneof("kind") == "template"
+            and channel.capabilities.supports_templates
+        ):
+            template = command.content.template
+            check_template(
+                template,
+                channel.templates.get((template.name, template.language)),
+                synced=bool(channel.templates),
+            )
         adapted = adapt(command.content, channel.capabilities)
         async with self._uow(tenant) as uow:
             if command.request_id:

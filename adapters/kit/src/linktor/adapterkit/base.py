@@ -72,6 +72,7 @@ class BaseAdapter(adapter_pb2_grpc.ChannelAdapterServicer):
     max_upload_bytes = 100 * 1024 * 1024
 
     _capabilities: adapter_pb2.GetCapabilitiesResponse | None = None
+    _declared_kinds: frozenset[int] = frozenset()
 
     # ------------------------------------------------------------------ hooks
 
@@ -150,14 +151,22 @@ class BaseAdapter(adapter_pb2_grpc.ChannelAdapterServicer):
         """The cached result of :meth:`capabilities`."""
         if self._capabilities is None:
             self._capabilities = self.capabilities()
+            self._declared_kinds = frozenset(self._capabilities.capabilities.content_kinds)
         return self._capabilities
+
+    @property
+    def declared_kinds(self) -> frozenset[int]:
+        """The declared content kinds, as a set (checked on every Send)."""
+        if self._capabilities is None:
+            _ = self.declared
+        return self._declared_kinds
 
     def refusal(self, request: adapter_pb2.SendRequest) -> adapter_pb2.SendResponse | None:
         """Why the message cannot be sent without asking the provider, if it cannot."""
         kind = content_kind(request.content)
         if kind == 0:
             return failed(Code.INVALID_CONTENT, "the message has no content this channel can send")
-        if kind not in self.declared.capabilities.content_kinds:
+        if kind not in self.declared_kinds:
             return failed(
                 Code.CONTENT_NOT_SUPPORTED,
                 f"{kind_name(kind)} messages are not supported by this channel",

@@ -21,6 +21,7 @@ from linktor.server.config import Settings
 from linktor.server.identity.module import IdentityServices
 from linktor.server.infra.cache.port import RateLimiter
 from linktor.server.infra.secrets.aes_gcm import AesGcmSecretBox
+from linktor.server.plugins.port import AdapterProvider
 from linktor.server.shared.clock import SystemClock
 from linktor.server.shared.errors import Unavailable
 from linktor.v1 import channel_pb2, channel_pb2_grpc, common_pb2, content_pb2
@@ -164,15 +165,20 @@ class ChannelServer:
 
 @asynccontextmanager
 async def start_channel_server(
-    engine: AsyncEngine, settings: Settings, limiter: RateLimiter, **options: Any
+    engine: AsyncEngine,
+    settings: Settings,
+    limiter: RateLimiter,
+    *,
+    provider: AdapterProvider | None = None,
 ) -> AsyncIterator[ChannelServer]:
-    """The identity server plus ChannelService, with fake WhatsApp and web chat adapters."""
+    """The identity server plus ChannelService, with in-process fake WhatsApp and web chat
+    adapters, or the adapters of ``provider`` (a real PluginHost) when given."""
     box = AesGcmSecretBox([SECRETS_KEY])
     built: list[ChannelServices] = []
 
     def channel_services(identity: IdentityServices) -> list[Any]:
         services = build_channels(
-            settings, engine, adapters, identity.plans, SystemClock(), box=box, **options
+            settings, engine, provider or adapters, identity.plans, SystemClock(), box=box
         )
         built.append(services)
         return channel_registrations(services)

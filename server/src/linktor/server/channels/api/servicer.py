@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import grpc
@@ -48,10 +49,28 @@ class ChannelServicer(channel_pb2_grpc.ChannelServiceServicer):
         self._templates = channels.templates
 
     async def _proto(self, channel: Channel) -> channel_pb2.Channel:
-        declared = await self._admin.capabilities(channel)
-        return channel_to_proto(
-            channel, self._admin.webhook_url(channel), declared.capabilities if declared else None
+        return (await self._protos([channel]))[0]
+
+    async def _protos(self, found: list[Channel]) -> list[channel_pb2.Channel]:
+        # One capabilities lookup per adapter, in parallel: a page of channels whose adapter
+        # is starting waits for it once, not once per channel.
+        adapters = {(c.type, c.adapter_address): c for c in found}
+        declared = dict(
+            zip(
+                adapters,
+                await asyncio.gather(*(self._admin.capabilities(c) for c in adapters.values())),
+                strict=True,
+            )
         )
+        protos = []
+        for channel in found:
+            caps = declared[(channel.type, channel.adapter_address)]
+            protos.append(
+                channel_to_proto(
+                    channel, self._admin.webhook_url(channel), caps.capabilities if caps else None
+                )
+            )
+        return protos
 
     async def CreateChannel(
         self, request: channel_pb2.CreateChannelRequest, context: Context
@@ -87,7 +106,7 @@ class ChannelServicer(channel_pb2_grpc.ChannelServiceServicer):
             channel_type=channel_type_from_proto(request.type, "type"),
         )
         return channel_pb2.ListChannelsResponse(
-            channels=[await self._proto(c) for c in found], next_page_token=token
+            channels=await self._protos(found), next_page_token=token
         )
 
     async def UpdateChannel(

@@ -11,6 +11,7 @@ is back (the state says "some messages are waiting", which is then true).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from linktor.server.channels.app.ports import ChannelStore
@@ -35,9 +36,16 @@ class AdapterHealth:
         self._store = store
         self._clock = clock
         self._on_change = on_change
+        # The host runs each notification as its own task: one at a time, in order (the lock
+        # is fair), so a quick "restarting, ready" cannot be applied as "ready, restarting".
+        self._in_order = asyncio.Lock()
 
     async def adapter_changed(self, status: AdapterStatus) -> None:
         """An AdapterObserver for PluginHost.watch."""
+        async with self._in_order:
+            await self._follow(status)
+
+    async def _follow(self, status: AdapterStatus) -> None:
         if status.state.degraded:
             reason = f"the {status.key} adapter is {status.state.value}" + (
                 f": {status.reason}" if status.reason else ""

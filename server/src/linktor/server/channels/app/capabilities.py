@@ -9,6 +9,8 @@ with a new adapter version).
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 from linktor.adapter.v1 import adapter_pb2
 from linktor.server.channels.app.adapter_calls import acquire
@@ -23,27 +25,44 @@ AdapterKey = tuple[ChannelType, str]
 
 
 class AdapterCapabilities:
-    def __init__(self, adapters: AdapterProvider, wait: float = 2.0) -> None:
-        """``wait``: how long a read waits for an adapter that is not ready."""
+    def __init__(
+        self,
+        adapters: AdapterProvider,
+        *,
+        wait: float = 2.0,
+        fresh_for: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``wait``: how long a read waits for an adapter never seen; ``fresh_for``: how long
+        a declaration is used without asking the adapter again."""
         self._adapters = adapters
         self._wait = wait
-        self._known: dict[AdapterKey, adapter_pb2.GetCapabilitiesResponse] = {}
+        self._fresh_for = fresh_for
+        self._clock = clock
+        self._known: dict[AdapterKey, tuple[float, adapter_pb2.GetCapabilitiesResponse]] = {}
 
     async def handle(self, channel_type: ChannelType, address: str) -> AdapterHandle:
         """The adapter, connected (started if needed); Unavailable when it cannot be."""
         handle = await acquire(self._adapters, channel_type, address)
-        self._known[(channel_type, address)] = handle.capabilities
+        self._known[(channel_type, address)] = (self._clock(), handle.capabilities)
         return handle
 
     async def of(
         self, channel_type: ChannelType, address: str
     ) -> adapter_pb2.GetCapabilitiesResponse | None:
-        """The adapter's declaration: fresh when it answers within ``wait``, else the last one
-        seen, else None. Never raises for an unavailable adapter."""
+        """The adapter's declaration: the one seen in the last ``fresh_for`` seconds, else a
+        fresh one when the adapter answers in time (``wait`` for an adapter never seen, a
+        moment otherwise), else the last one seen, else None. Never raises for an adapter
+        that is unavailable, and never makes a read wait for a restart."""
+        known = self._known.get((channel_type, address))
+        if known is not None and self._clock() - known[0] < self._fresh_for:
+            return known[1]
         # Shielded: giving up waiting must not cancel an adapter launch in progress.
         pending = asyncio.ensure_future(self.handle(channel_type, address))
         try:
-            handle = await asyncio.wait_for(asyncio.shield(pending), self._wait)
+            handle = await asyncio.wait_for(
+                asyncio.shield(pending), self._wait if known is None else 0.1
+            )
         except TimeoutError:
             pending.add_done_callback(_quietly)
         except DomainError as exc:
@@ -52,7 +71,7 @@ class AdapterCapabilities:
             )
         else:
             return handle.capabilities
-        return self._known.get((channel_type, address))
+        return None if known is None else known[1]
 
 
 def _quietly(task: asyncio.Future[AdapterHandle]) -> None:

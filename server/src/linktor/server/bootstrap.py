@@ -28,6 +28,7 @@ from linktor.server.plugins.host import PluginHost
 from linktor.server.plugins.port import AdapterProvider
 from linktor.server.shared.clock import Clock, SystemClock
 from linktor.server.webchat.module import WebchatServices, build_webchat, session_key
+from linktor.server.webhooks.module import WebhookServices, build_webhooks
 
 log = get_logger(__name__)
 
@@ -56,6 +57,8 @@ class Container:
     inbox: InboxServices = field(init=False)
     # The Web Chat visitor endpoints (sessions, socket, uploads, /widget.js).
     webchat: WebchatServices = field(init=False)
+    # Outbound webhooks: endpoints, the event fan-out, delivery workers, the delivery log.
+    webhooks: WebhookServices = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = build_identity(self.settings, self.engine, self.rate_limiter, self.clock)
@@ -86,6 +89,15 @@ class Container:
             key=session_key(secret.get_secret_value() if secret else None, self.settings.data_dir),
             data_dir=self.settings.data_dir,
         )
+        self.webhooks = build_webhooks(
+            self.settings,
+            self.engine,
+            self.bus,
+            self.rate_limiter,
+            self.identity.plans,
+            self.clock,
+            on_commit=self.messaging.relay.wake,
+        )
 
     def identity_uow(
         self, tenant_id: str | None = None, *, privileged: bool = False
@@ -96,6 +108,7 @@ class Container:
     async def close(self) -> None:
         """Release everything, in reverse order of acquisition."""
         await self.adapters.close()
+        await self.webhooks.close()
         await self.bus.close()
         await self.cache.close()
         await self.rate_limiter.close()

@@ -18,7 +18,6 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
-from linktor.adapterkit.netguard import AddressPolicy
 from linktor.server.plugins.registry import parse_adapter_commands
 
 ENV_PREFIX = "LINKTOR_"
@@ -277,6 +276,8 @@ class Settings(BaseSettings):
     @field_validator("webhook_allow_hosts")
     @classmethod
     def _webhook_allow_hosts(cls, value: str) -> str:
+        from linktor.adapterkit.netguard import AddressPolicy  # only when the variable is set
+
         AddressPolicy.parse(value.split(","))  # ValueError names the bad entry
         return value
 

@@ -24,6 +24,7 @@ def grpc_registrations(container: Container) -> list[Registration]:
     registrations += channel_registrations(container.channel_services)
     registrations += container.messaging.registrations()
     registrations += container.inbox.registrations()
+    registrations += container.webhooks.registrations()
     return registrations
 
 
@@ -45,4 +46,5 @@ def background(container: Container) -> list[Background]:
     worker`` runs only these."""
     workers = container.settings.workers
     inbox = container.inbox.background() if workers else []
-    return [*container.messaging.background(workers=workers), *inbox]
+    webhooks = container.webhooks.background(workers=workers)
+    return [*container.messaging.background(workers=workers), *inbox, *webhooks]

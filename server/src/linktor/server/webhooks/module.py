@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,7 +24,6 @@ from linktor.server.shared.background import Background, Loop, Service
 from linktor.server.shared.clock import Clock
 from linktor.server.webhooks.adapters.destinations import NetworkDestinations
 from linktor.server.webhooks.adapters.event_log import SqlEventLogReader
-from linktor.server.webhooks.adapters.http_sender import HttpSender
 from linktor.server.webhooks.adapters.uow import SqlWebhookStore
 from linktor.server.webhooks.api.servicer import WebhookServicer
 from linktor.server.webhooks.app.deliveries import DeliveryLog
@@ -34,6 +34,9 @@ from linktor.server.webhooks.app.ports import Sender
 from linktor.server.webhooks.app.secrets import EndpointSecrets
 from linktor.server.webhooks.app.worker import DeliveryWorker
 from linktor.v1 import webhook_pb2_grpc
+
+if TYPE_CHECKING:
+    from linktor.server.webhooks.adapters.http_sender import HttpSender
 
 
 @dataclass
@@ -84,6 +87,10 @@ def build_webhooks(
     on_commit: Callable[[], None] = lambda: None,
 ) -> WebhookServices:
     """``on_commit``: the outbox relay's wake-up (events recorded by the workers)."""
+    # Imported here: httpx takes a while to import, and only processes that build the
+    # webhooks context need it.
+    from linktor.server.webhooks.adapters.http_sender import HttpSender
+
     store = SqlWebhookStore(engine, clock)
     policy = AddressPolicy.parse(settings.webhook_allowlist, resolver=resolver)
     http = HttpSender(policy, max_connections=settings.webhook_workers)

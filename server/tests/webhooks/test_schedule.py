@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,6 +39,15 @@ pytestmark = pytest.mark.integration
 
 def admin(tenant_id: str) -> Principal:
     return Principal(tenant_id=tenant_id, user_id="u1", role=Role.ADMIN)
+
+
+def seen(receiver: Receiver, count: int) -> Callable[[], bool]:
+    """A check: the receiver saw ``count`` different webhook-ids."""
+    return lambda: len(set(receiver.ids)) >= count
+
+
+def requests(receiver: Receiver, count: int) -> Callable[[], bool]:
+    return lambda: len(receiver.received) >= count
 
 
 async def settle(engine: AsyncEngine, services: WebhookServices, clock: FakeClock) -> None:
@@ -87,7 +97,7 @@ async def test_a_receiver_down_for_a_day_gets_every_event_after_it_recovers(
             if (clock.now() - start) % timedelta(hours=2) == timedelta(0):
                 await events.emit(tenant_id, "message.created")
                 emitted += 1
-                await eventually(lambda n=emitted: len(set(receiver.ids)) >= n)
+                await eventually(seen(receiver, emitted))
             await settle(engine, services, clock)
             clock.advance(step)
         assert receiver.accepted_ids == []
@@ -130,7 +140,7 @@ async def test_an_endpoint_failing_everything_for_5_days_is_disabled(
         endpoint_id = made.endpoint.id
         for day in (0, 2, 4):
             await events.emit(tenant_id, "contact.updated")
-            await eventually(lambda d=day: len(receiver.received) >= 2 * (d // 2) + 1)
+            await eventually(requests(receiver, 2 * (day // 2) + 1))
             await settle(engine, services, clock)
             clock.advance(timedelta(hours=1, minutes=10))
             await settle(engine, services, clock)

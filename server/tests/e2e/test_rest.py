@@ -99,6 +99,7 @@ def test_rest_answers_exactly_as_grpc(served: tuple[ServeProcess, TenantCredenti
         principal = auth_pb2_grpc.AuthServiceStub(channel).GetPrincipal
         tenants = tenant_pb2_grpc.TenantServiceStub(channel).GetTenant
         contacts = contact_pb2_grpc.ContactServiceStub(channel).ListContacts
+        contact = contact_pb2_grpc.ContactServiceStub(channel).GetContact
         login = auth_pb2_grpc.AuthServiceStub(channel).Login
         cases = [
             # (HTTP method, path, body, gRPC method, its request, metadata, HTTP status)
@@ -113,8 +114,12 @@ def test_rest_answers_exactly_as_grpc(served: tuple[ServeProcess, TenantCredenti
                 tenants, tenant_pb2.GetTenantRequest(name="tenants/someone-else"), auth, 404,
             ),
             (
-                "GET", f"/v1/{creds.tenant}/contacts", None,
-                contacts, contact_pb2.ListContactsRequest(parent=creds.tenant), auth, 501,
+                "GET", f"/v1/{creds.tenant}/contacts?pageSize=5", None,
+                contacts, contact_pb2.ListContactsRequest(parent=creds.tenant, page_size=5), auth, 200,
+            ),
+            (
+                "GET", f"/v1/{creds.tenant}/contacts/nobody", None,
+                contact, contact_pb2.GetContactRequest(name=f"{creds.tenant}/contacts/nobody"), auth, 404,
             ),
             (
                 "POST", "/v1/auth:login", {"email": "nobody@acme.example", "password": "wrong"},

@@ -265,7 +265,14 @@ class SqlMessageRepository:
                 values["fail_time"] = now
         statement = (
             update(messages)
-            .where(and_(messages.c.id == bindparam("v_id"), messages.c.status.in_(allowed)))
+            # OR of equalities, not IN: an IN list is an "expanding" parameter, which
+            # executemany (several results of one status in a batch) refuses.
+            .where(
+                and_(
+                    messages.c.id == bindparam("v_id"),
+                    or_(*(messages.c.status == value for value in allowed)),
+                )
+            )
             .values(**values)
         )
         await self._conn.execute(

@@ -35,9 +35,15 @@ export class Connection {
   }
 
   async settings(): Promise<Settings> {
-    const answer = await fetch(this.url("/config"));
-    if (!answer.ok) throw new Error(`chat unavailable (${answer.status})`);
-    return (await answer.json()) as Settings;
+    // A server that is starting answers 503 for a moment: try a few times before giving up.
+    for (let attempt = 0; ; attempt += 1) {
+      const answer = await fetch(this.url("/config")).catch(() => null);
+      if (answer?.ok) return (await answer.json()) as Settings;
+      if (attempt >= 5 || (answer && answer.status !== 503)) {
+        throw new Error(`chat unavailable (${answer?.status ?? "network"})`);
+      }
+      await new Promise((resolve) => window.setTimeout(resolve, 1000 * 2 ** attempt));
+    }
   }
 
   private async session(name = ""): Promise<Saved> {

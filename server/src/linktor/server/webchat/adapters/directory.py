@@ -3,17 +3,22 @@ event log)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from google.protobuf import json_format
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from linktor.server.channels.app.directory import ChannelDirectory
+from linktor.server.channels.app.directory import ChannelDirectory, ChannelRuntime
 from linktor.server.events.adapters.sql import SqlEventLog
 from linktor.server.infra.db.uow import SqlUnitOfWork
 from linktor.server.messaging.adapters.uow import SqlMessagingUnitOfWork
 from linktor.server.shared.channel_types import ChannelType
 from linktor.server.shared.clock import Clock
+from linktor.server.shared.errors import Unavailable
 from linktor.server.webchat.app.ports import WebchatChannel
 from linktor.server.webchat.domain.settings import WidgetSettings
+
+COLD_START_ATTEMPTS = 4
 
 
 class DirectoryWebchatChannels:
@@ -23,7 +28,7 @@ class DirectoryWebchatChannels:
         self._directory = directory
 
     async def by_key(self, key: str) -> WebchatChannel | None:
-        runtime = await self._directory.by_webhook_token(key)
+        runtime = await self._runtime(key)
         if runtime is None or runtime.type is not ChannelType.WEBCHAT:
             return None
         return WebchatChannel(
@@ -34,6 +39,18 @@ class DirectoryWebchatChannels:
             allowed_origins=runtime.allowed_origins,
             enabled=runtime.accepts_webhooks,
         )
+
+    async def _runtime(self, key: str) -> ChannelRuntime | None:
+        # The first visitor after a start may find the adapter still launching (the
+        # directory waits 2 s for an adapter never seen): give it a few more seconds.
+        for attempt in range(COLD_START_ATTEMPTS):
+            try:
+                return await self._directory.by_webhook_token(key)
+            except Unavailable:
+                if attempt == COLD_START_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.5)
+        return None
 
 
 class SqlVisitorContacts:

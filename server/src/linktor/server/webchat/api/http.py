@@ -28,7 +28,7 @@ from linktor.server.logs import get_logger
 from linktor.server.shared.errors import InvalidArgument, Unavailable
 from linktor.server.webchat.api.origins import cors_headers, origin_allowed
 from linktor.server.webchat.app.ports import WebchatChannel, WebchatChannels
-from linktor.server.webchat.app.uploads import VisitorUploads
+from linktor.server.webchat.app.uploads import UnsupportedFile, VisitorUploads
 from linktor.server.webchat.domain.text import clean_name
 from linktor.server.webchat.domain.tokens import (
     VisitorSession,
@@ -113,7 +113,7 @@ class VisitorHttp:
         address = request.client.host if request.client else "unknown"
         rate = SESSIONS_PER_ADDRESS_PER_MINUTE
         decision = await self.rate_limiter.acquire(
-            f"webchat:sessions:{address}", rate=rate / 60, burst=rate
+            f"webchat:sessions:{channel.channel_id}:{address}", rate=rate / 60, burst=rate
         )
         body = await request.body()
         if not decision.allowed:
@@ -179,10 +179,10 @@ class VisitorHttp:
             attachment = await self.uploads.upload(
                 channel, request.headers.get("content-type", ""), filename, bytes(data)
             )
+        except UnsupportedFile as exc:
+            return error(415, "UNSUPPORTED_FILE", exc.message, headers)
         except InvalidArgument as exc:
-            return error(
-                415 if "content" in exc.message else 400, "INVALID_FILE", exc.message, headers
-            )
+            return error(400, "INVALID_FILE", exc.message, headers)
         return JSONResponse(
             {
                 "attachment": attachment.id,

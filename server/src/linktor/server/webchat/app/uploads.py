@@ -35,6 +35,10 @@ def clean_filename(raw: str) -> str:
     return name.lstrip(".") or "attachment"
 
 
+class UnsupportedFile(InvalidArgument):
+    """A type the channel does not take, or bytes that are not of the declared type (415)."""
+
+
 class VisitorUploads:
     def __init__(self, storage: MediaStorage, store: AttachmentStore, clock: Clock) -> None:
         self._storage = storage
@@ -47,7 +51,7 @@ class VisitorUploads:
         settings = channel.settings
         mime = mime_type.split(";", 1)[0].strip().lower()
         if mime not in settings.allowed_mime_types:
-            raise InvalidArgument.for_field("content-type", f"{mime[:80]!r} is not allowed here")
+            raise UnsupportedFile(f"{mime[:80]!r} files are not accepted here")
         if not data:
             raise InvalidArgument.for_field("body", "the file is empty")
         if len(data) > settings.max_upload_bytes:
@@ -55,7 +59,7 @@ class VisitorUploads:
                 "body", f"larger than {settings.max_upload_bytes} bytes"
             )
         if not _content_matches(mime, data):
-            raise InvalidArgument.for_field("body", f"the content is not {mime}")
+            raise UnsupportedFile(f"the file is not {mime}")
         attachment_id = new_id()
         attachment = StoredAttachment(
             id=attachment_id,

@@ -6,6 +6,7 @@ Tests build a Container with fakes instead; nothing else in the server construct
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,6 +23,7 @@ from linktor.server.infra.cache.port import Cache, RateLimiter
 from linktor.server.infra.db import migrate
 from linktor.server.infra.db.engine import create_engine
 from linktor.server.logs import get_logger
+from linktor.server.media.module import MediaServices, build_media, url_key
 from linktor.server.messaging.adapters.channel_lookup import DirectoryChannelLookup
 from linktor.server.messaging.module import MessagingServices, build_messaging
 from linktor.server.plugins.host import PluginHost
@@ -51,6 +53,8 @@ class Container:
     # directory they read per message (channels/app/directory.py). Built on the plugin host.
     channel_services: ChannelServices = field(init=False)
     channels: ChannelDirectory = field(init=False)
+    # Attachments: media storage, AttachmentService, signed download URLs, uploads.
+    media: MediaServices = field(init=False)
     # Sending, receiving, the event log and streams; the outbox relay and workers.
     messaging: MessagingServices = field(init=False)
     # Contacts and conversations (the agent inbox): use cases, servicers, snooze waker.
@@ -62,7 +66,6 @@ class Container:
 
     def __post_init__(self) -> None:
         self.identity = build_identity(self.settings, self.engine, self.rate_limiter, self.clock)
-        self.inbox = build_inbox(self.engine, self.identity.users, self.clock)
         self.adapters = host = PluginHost.from_settings(self.settings)
         self.channel_services = build_channels(
             self.settings, self.engine, host, self.identity.plans, self.clock
@@ -70,6 +73,19 @@ class Container:
         self.channels = self.channel_services.directory
         # Channels show DEGRADED while their adapter restarts or is unreachable.
         host.watch(self.channel_services.health.adapter_changed)
+        media_secret = self.settings.media_url_secret
+        self.media = build_media(
+            engine=self.engine,
+            clock=self.clock,
+            authenticator=self.identity.authenticator,
+            root=self.settings.effective_media_dir,
+            key=url_key(
+                media_secret.get_secret_value() if media_secret else None, self.settings.data_dir
+            ),
+            public_url=self.settings.effective_public_url,
+            url_ttl=timedelta(seconds=self.settings.media_url_ttl_seconds),
+            max_bytes=self.settings.media_max_bytes,
+        )
         self.messaging = build_messaging(
             self.engine,
             self.bus,
@@ -77,6 +93,17 @@ class Container:
             self.rate_limiter,
             self.adapters,
             DirectoryChannelLookup(self.channels),
+            media=self.media.attachments,
+            provider_media=self.media.provider_media,
+            media_max_bytes=self.settings.media_max_bytes,
+        )
+        # After messaging: read receipts and typing go out through its hooks.
+        self.inbox = build_inbox(
+            self.engine,
+            self.identity.users,
+            self.clock,
+            receipts=self.messaging.signals,
+            typing=self.messaging.signals,
         )
         secret = self.settings.webchat_session_secret
         self.webchat = build_webchat(
@@ -88,6 +115,7 @@ class Container:
             sink=self.messaging.persister,
             key=session_key(secret.get_secret_value() if secret else None, self.settings.data_dir),
             data_dir=self.settings.data_dir,
+            media=self.media.store,
         )
         self.webhooks = build_webhooks(
             self.settings,

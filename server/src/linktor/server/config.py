@@ -154,6 +154,24 @@ class Settings(BaseSettings):
         description="HMAC key of visitor session tokens (32+ bytes); unset = generated under"
         " the data dir (replicas must share one).",
     )
+    # Media and attachments (docs/media.md).
+    media_dir: Path | None = Field(
+        None, description="Where attachment bytes are stored; unset = <data dir>/media."
+    )
+    media_url_secret: SecretStr | None = Field(
+        None,
+        description="HMAC key of attachment download URLs (32+ bytes); unset = generated under"
+        " the data dir (replicas must share one).",
+    )
+    media_url_ttl_seconds: int = Field(
+        900, ge=30, le=7 * 86_400, description="How long an attachment download URL works."
+    )
+    media_max_bytes: int = Field(
+        100 * 1024 * 1024,
+        ge=1024 * 1024,
+        le=4 * 1024 * 1024 * 1024,
+        description="Largest attachment (upload route, media received from contacts).",
+    )
     # Adapter plugins (docs/adapters.md).
     adapter_commands: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -243,7 +261,7 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 bytes (use `openssl rand -base64 48`)")
         return value
 
-    @field_validator("webchat_session_secret")
+    @field_validator("webchat_session_secret", "media_url_secret")
     @classmethod
     def _webchat_session_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value().encode()) < 32:
@@ -321,6 +339,10 @@ class Settings(BaseSettings):
         if host in ("0.0.0.0", "::", "[::]", ""):  # noqa: S104 - naming, not binding
             host = "localhost"
         return f"http://{host}:{port}"
+
+    @property
+    def effective_media_dir(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
 
     @property
     def embedded(self) -> bool:

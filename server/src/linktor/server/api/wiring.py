@@ -23,6 +23,7 @@ def grpc_registrations(container: Container) -> list[Registration]:
     registrations += identity_registrations(container.identity)
     registrations += channel_registrations(container.channel_services)
     registrations += container.messaging.registrations()
+    registrations += container.media.registrations()
     registrations += container.inbox.registrations()
     registrations += container.webhooks.registrations()
     return registrations
@@ -37,7 +38,11 @@ def http_routes(container: Container) -> list[BaseRoute]:
     """Routes mounted on the HTTP server besides /healthz, /readyz, /openapi.json and /docs
     (provider webhooks, WebSockets, static files). REST under /v1 is not a route here: the
     runtime puts the transcoder in front of the app for HTTP requests under /v1 only."""
-    return [*container.messaging.http_routes(), *container.webchat.http_routes()]
+    return [
+        *container.messaging.http_routes(),
+        *container.webchat.http_routes(),
+        *container.media.http_routes(),
+    ]
 
 
 def background(container: Container) -> list[Background]:

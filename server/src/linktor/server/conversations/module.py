@@ -20,7 +20,11 @@ from linktor.server.conversations.adapters.sql_uow import SqlConversationsStore
 from linktor.server.conversations.api import events as conversation_events
 from linktor.server.conversations.api.servicer import ConversationServicer
 from linktor.server.conversations.app.conversations import ConversationAdmin
-from linktor.server.conversations.app.ports import NoReadReceipts, ReadReceipts
+from linktor.server.conversations.app.ports import (
+    NoReadReceipts,
+    ReadReceipts,
+    TypingIndicators,
+)
 from linktor.server.conversations.app.snooze_waker import SnoozeWaker
 from linktor.server.events.app.recorder import OutboxEventRecorder
 from linktor.server.identity.app.users import UserAdmin
@@ -60,8 +64,10 @@ def build_inbox(
     clock: Clock,
     *,
     receipts: ReadReceipts | None = None,
+    typing: TypingIndicators | None = None,
 ) -> InboxServices:
-    """``receipts``: messaging's read-receipt hook (none until it provides one)."""
+    """``receipts`` and ``typing``: messaging's hooks towards the contact's channel (none:
+    nothing is sent)."""
     conversation_events.register()
 
     def recorder(outbox: OutboxWriter) -> EventRecorder:
@@ -73,7 +79,11 @@ def build_inbox(
         contacts=ContactAdmin(contacts, clock),
         merger=ContactMerger(contacts, clock),
         conversations=ConversationAdmin(
-            conversations, IdentityMembers(users), receipts or NoReadReceipts(), clock
+            conversations,
+            IdentityMembers(users),
+            receipts or NoReadReceipts(),
+            clock,
+            typing=typing,
         ),
         snooze_waker=SnoozeWaker(conversations, clock),
     )

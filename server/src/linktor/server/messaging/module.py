@@ -23,8 +23,12 @@ from linktor.server.messaging.adapters.uow import SqlMessagingUnitOfWork
 from linktor.server.messaging.api.servicer import MessageServicer
 from linktor.server.messaging.api.webhooks import InboundPersister, webhook_routes
 from linktor.server.messaging.app.channels import ChannelLookup
+from linktor.server.messaging.app.contact_signals import ContactSignals
 from linktor.server.messaging.app.delivery import DeliveryWorker
+from linktor.server.messaging.app.inbound_media import InboundMedia
 from linktor.server.messaging.app.inbound_worker import InboundWorker
+from linktor.server.messaging.app.media import MediaFiles, ProviderMediaIds
+from linktor.server.messaging.app.outbound_media import OutboundMedia
 from linktor.server.messaging.app.queries import MessageQueries
 from linktor.server.messaging.app.receive import ReceiveInbound
 from linktor.server.messaging.app.send import SendMessage
@@ -50,6 +54,10 @@ class MessagingServices:
     persister: InboundPersister
     channels: ChannelLookup
     adapters: AdapterProvider
+    # Read receipts and typing towards contacts (the conversations context's hooks).
+    signals: ContactSignals
+    # Fetches inbound provider media into media storage (None without a media context).
+    inbound_media: InboundMedia | None = None
 
     def registrations(self) -> list[Registration]:
         return [
@@ -74,6 +82,9 @@ class MessagingServices:
                 Service("inbound-workers", self.inbound.start, self.inbound.stop),
                 Loop("sweeper", self.sweeper.run),
             ]
+            if self.inbound_media is not None:
+                media = self.inbound_media
+                tasks.append(Service("inbound-media", media.start, media.stop))
         return tasks
 
 
@@ -87,7 +98,13 @@ def build_messaging(
     *,
     retry_policy: RetryPolicy | None = None,
     delivery_concurrency: int = 256,
+    media: MediaFiles | None = None,
+    provider_media: ProviderMediaIds | None = None,
+    media_max_bytes: int = 100 * 1024 * 1024,
 ) -> MessagingServices:
+    """``media`` and ``provider_media`` (the media context): attachments are checked at
+    send, uploaded to adapters before delivery, and inbound media is fetched into storage."""
+
     def scoped(tenant_id: str, *, read_only: bool = False) -> SqlMessagingUnitOfWork:
         return SqlMessagingUnitOfWork(engine, clock, tenant_id=tenant_id, read_only=read_only)
 
@@ -107,8 +124,14 @@ def build_messaging(
         return SqlUnitOfWork(engine, tenant_id=tenant_id, read_only=True)
 
     receive = ReceiveInbound(scoped, clock, hub.publish_ephemeral)
+    outbound_media = inbound_media = None
+    if media is not None and provider_media is not None:
+        outbound_media = OutboundMedia(media, provider_media, clock)
+        inbound_media = InboundMedia(
+            bus, channels, adapters, media, scoped, clock, max_bytes=media_max_bytes, on_commit=wake
+        )
     return MessagingServices(
-        send=SendMessage(scoped, channels, clock, on_commit=wake),
+        send=SendMessage(scoped, channels, clock, on_commit=wake, attachments=media),
         queries=MessageQueries(lambda tenant_id: scoped(tenant_id, read_only=True)),
         receive=receive,
         relay=relay,
@@ -122,12 +145,15 @@ def build_messaging(
             policy=retry_policy,
             concurrency=delivery_concurrency,
             on_commit=wake,
+            media=outbound_media,
         ),
-        inbound=InboundWorker(bus, channels, receive),
+        inbound=InboundWorker(bus, channels, receive, media=inbound_media),
         sweeper=Sweeper(privileged, bus, clock),
         hub=hub,
         events=EventReader(reader_uow, hub),
         persister=InboundPersister(lambda: SqlUnitOfWork(engine, privileged=True), clock, wake),
         channels=channels,
         adapters=adapters,
+        signals=ContactSignals(scoped, channels, adapters, clock, hub.publish_ephemeral, wake),
+        inbound_media=inbound_media,
     )

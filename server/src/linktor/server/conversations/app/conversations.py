@@ -13,8 +13,10 @@ from linktor.server.conversations.app.ports import (
     ConversationFilter,
     ConversationsStore,
     ConversationsUnitOfWork,
+    NoTypingIndicators,
     ReadReceipts,
     TenantMembers,
+    TypingIndicators,
 )
 from linktor.server.conversations.domain.conversation import Conversation, ConversationStatus
 from linktor.server.conversations.domain.events import (
@@ -107,11 +109,13 @@ class ConversationAdmin:
         members: TenantMembers,
         receipts: ReadReceipts,
         clock: Clock,
+        typing: TypingIndicators | None = None,
     ) -> None:
         self._store = store
         self._members = members
         self._receipts = receipts
         self._clock = clock
+        self._typing = typing or NoTypingIndicators()
 
     @staticmethod
     def _tenant(principal: Principal, tenant_id: str, conversation_id: str) -> str:
@@ -272,7 +276,7 @@ class ConversationAdmin:
     async def send_typing(
         self, principal: Principal, tenant_id: str, conversation_id: str, typing: bool
     ) -> bool:
-        """Whether a typing indicator could be sent. No channel adapter can be asked yet
-        (plugins.port.AdapterProvider is being built), so none is sent: False."""
-        await self.get(principal, tenant_id, conversation_id)
-        return False
+        """Whether the conversation's channel supports typing indicators (messaging's hook
+        sends it through the channel's adapter)."""
+        conversation = await self.get(principal, tenant_id, conversation_id)
+        return await self._typing.send_typing(conversation, typing, principal.actor)

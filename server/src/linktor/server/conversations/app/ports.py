@@ -172,3 +172,16 @@ class ReadReceipts(Protocol):
 class NoReadReceipts:
     async def messages_read(self, conversation: Conversation, message_ids: Sequence[str]) -> None:
         return None
+
+
+class TypingIndicators(Protocol):
+    """Messaging's hook for the agent's typing indicator to the contact's channel."""
+
+    async def send_typing(self, conversation: Conversation, typing: bool, actor: str) -> bool:
+        """Whether the channel supports typing indicators (False: nothing was sent)."""
+        ...
+
+
+class NoTypingIndicators:
+    async def send_typing(self, conversation: Conversation, typing: bool, actor: str) -> bool:
+        return False

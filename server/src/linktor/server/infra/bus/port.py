@@ -37,6 +37,8 @@ class StreamSpec:
 STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("LINKTOR_OUTBOUND", ("linktor.outbound.>",)),
     StreamSpec("LINKTOR_INBOUND", ("linktor.inbound.>",)),
+    # Inbound media to fetch from providers into media storage (messaging/app/inbound_media).
+    StreamSpec("LINKTOR_MEDIA", ("linktor.media.>",)),
     StreamSpec(
         "LINKTOR_EVENTS", ("linktor.events.>",), max_age_seconds=7 * 86400, work_queue=False
     ),

@@ -17,6 +17,7 @@ def load_all_tables() -> MetaData:
     from linktor.server.identity.adapters import tables as _identity  # noqa: F401
     from linktor.server.infra.idempotency import table as _idempotency  # noqa: F401
     from linktor.server.infra.outbox import table as _outbox  # noqa: F401
+    from linktor.server.media.adapters import tables as _media  # noqa: F401
     from linktor.server.messaging.adapters import tables as _messaging  # noqa: F401
     from linktor.server.webhooks.adapters import tables as _webhooks  # noqa: F401
 

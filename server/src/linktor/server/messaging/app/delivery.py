@@ -31,6 +31,7 @@ from linktor.server.logs import get_logger
 from linktor.server.messaging.adapters.uow import SqlMessagingUnitOfWork
 from linktor.server.messaging.app.channels import ChannelInfo, ChannelLookup
 from linktor.server.messaging.app.delivery_queue import OUTBOUND_SUBJECTS, WorkItem
+from linktor.server.messaging.app.outbound_media import MediaUploadFailed, OutboundMedia
 from linktor.server.messaging.app.ports import DeliveryResult
 from linktor.server.messaging.domain import errors as codes
 from linktor.server.messaging.domain.errors import DeliveryError
@@ -83,9 +84,12 @@ class DeliveryWorker:
         policy: RetryPolicy | None = None,
         concurrency: int = 256,
         on_commit: Callable[[], None] = lambda: None,
+        media: OutboundMedia | None = None,
     ) -> None:
         self._uow = uow
         self._bus = bus
+        # Uploads attachments to the adapter before Send (None: content goes as stored).
+        self._media = media
         self._channels = channels
         self._adapters = adapters
         self._limiter = rate_limiter
@@ -179,6 +183,8 @@ class DeliveryWorker:
             adapter = await self._adapters.acquire(
                 channel_type_number(channel), address=channel.adapter_address
             )
+            if self._media is not None:
+                await self._media.prepare(message, channel, request.content, adapter.stub)
             call = adapter.stub.Send(request, timeout=SEND_TIMEOUT_SECONDS)
             # The generated stub is typed for sync channels; ours is a grpc.aio channel.
             response = await cast(Awaitable[adapter_pb2.SendResponse], call)
@@ -195,6 +201,13 @@ class DeliveryWorker:
         except DomainError as exc:
             error = DeliveryError(codes.ADAPTER_UNAVAILABLE, exc.message, True)
             return self._retry_or_fail(message, number, started_at, started, error, None)
+        except MediaUploadFailed as exc:
+            if exc.error.retryable:
+                return self._retry_or_fail(
+                    message, number, started_at, started, exc.error, exc.retry_after
+                )
+            duration = time.monotonic() - started
+            return self._failed(message, exc.error, duration, None, number, started_at)
         duration = time.monotonic() - started
         if response.HasField("error"):
             err = response.error.error

@@ -9,6 +9,7 @@ from linktor.adapter.v1 import adapter_pb2
 from linktor.server.infra.bus.port import Delivery, EventBus, Subscription
 from linktor.server.logs import get_logger
 from linktor.server.messaging.app.channels import ChannelLookup
+from linktor.server.messaging.app.inbound_media import InboundMedia
 from linktor.server.messaging.app.inbound_queue import (
     INBOUND_SUBJECTS,
     InboundBatch,
@@ -33,8 +34,11 @@ class InboundWorker:
         receive: ReceiveInbound,
         *,
         concurrency: int = 32,
+        media: InboundMedia | None = None,
     ) -> None:
         self._bus = bus
+        # Fetches provider media of stored messages (scheduled before the batch is acked).
+        self._media = media
         self._channels = channels
         self._receive = receive
         self._concurrency = concurrency
@@ -60,6 +64,8 @@ class InboundWorker:
             await delivery.ack()
             return
         result = await self._receive(channel, batch.events)
+        if self._media is not None:
+            await self._media.schedule(batch.tenant_id, batch.channel_id, batch.events)
         await delivery.ack()
         if result.unmatched:
             self._retry_later(batch, result.unmatched)

@@ -9,7 +9,7 @@ asynchronously. A retry with the same request_id returns the first message.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -22,8 +22,10 @@ from linktor.server.infra.idempotency.store import (
     reused,
 )
 from linktor.server.messaging.adapters.uow import SqlMessagingUnitOfWork
+from linktor.server.messaging.app.attachments import resolve_attachments
 from linktor.server.messaging.app.channels import ChannelInfo, ChannelLookup
 from linktor.server.messaging.app.delivery_queue import delivery_row
+from linktor.server.messaging.app.media import MediaFiles
 from linktor.server.messaging.domain.content_kind import plain_text
 from linktor.server.messaging.domain.degrade import adapt
 from linktor.server.messaging.domain.events import MessageCreated
@@ -94,11 +96,14 @@ class SendMessage:
         channels: ChannelLookup,
         clock: Clock,
         on_commit: Callable[[], None] = lambda: None,
+        *,
+        attachments: MediaFiles | None = None,
     ) -> None:
         self._uow = uow
         self._channels = channels
         self._clock = clock
         self._on_commit = on_commit
+        self._attachments = attachments
 
     async def __call__(self, principal: Principal, command: SendCommand) -> Message:
         if (command.conversation_id is None) == (command.channel_id is None):
@@ -124,6 +129,10 @@ class SendMessage:
         # The channel is looked up, and the content checked against it, before the write
         # transaction opens: no call to another context happens while rows are locked.
         channel = await self._channel(tenant, await self._channel_id(command))
+        if self._attachments is not None:
+            # Real size and type of attachments, so the channel's limits are checked on them.
+            content = await resolve_attachments(self._attachments, tenant, command.content)
+            command = replace(command, content=content)
         validate_content(command.content, channel.capabilities)
         if (
             command.content.WhichOneof("kind") == "template"

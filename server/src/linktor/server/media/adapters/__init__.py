@@ -1,0 +1,1 @@
+"""SQL implementations of the media ports."""

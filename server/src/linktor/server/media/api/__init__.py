@@ -1,0 +1,1 @@
+"""AttachmentService (gRPC) and the HTTP download and upload routes."""

@@ -1,0 +1,1 @@
+"""Attachment use cases and the ports they need."""

@@ -1,0 +1,1 @@
+"""Attachments and their rules; imports no framework."""

@@ -32,10 +32,14 @@ class BackgroundRunner:
     async def stop(self) -> None:
         while self._started:
             item = self._started.pop()
+            started = time.monotonic()
             try:
                 await item.stop()
             except Exception as exc:
                 log.warning("background stop failed", item=item.name, error=str(exc))
+            log.debug(
+                "background stopped", item=item.name, ms=round((time.monotonic() - started) * 1000)
+            )
 
 
 async def run_workers(settings: Settings) -> None:

@@ -114,8 +114,7 @@ class Container:
             events=self.messaging.events,
             sink=self.messaging.persister,
             key=session_key(secret.get_secret_value() if secret else None, self.settings.data_dir),
-            data_dir=self.settings.data_dir,
-            media=self.media.store,
+            attachments=self.media.attachments,
         )
         self.webhooks = build_webhooks(
             self.settings,

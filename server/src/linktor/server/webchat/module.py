@@ -13,10 +13,8 @@ from linktor.server.channels.app.directory import ChannelDirectory
 from linktor.server.events.app.stream import EventReader
 from linktor.server.infra.cache.port import RateLimiter
 from linktor.server.infra.keyfiles import read_or_create_key_file
-from linktor.server.infra.media.local import LocalMediaStorage
-from linktor.server.infra.media.port import MediaStorage
+from linktor.server.media.app.attachments import Attachments
 from linktor.server.shared.clock import Clock
-from linktor.server.webchat.adapters.attachments_sql import SqlAttachmentStore
 from linktor.server.webchat.adapters.directory import (
     DirectoryWebchatChannels,
     SqlEventPositions,
@@ -58,17 +56,14 @@ def build_webchat(
     events: EventReader,
     sink: InboundSink,
     key: bytes,
-    media: MediaStorage | None = None,
-    data_dir: Path | None = None,
+    attachments: Attachments,
 ) -> WebchatServices:
     lookup = (
         DirectoryWebchatChannels(channels) if isinstance(channels, ChannelDirectory) else channels
     )
-    storage = media or LocalMediaStorage((data_dir or Path(".linktor")) / "media")
-    attachments = SqlAttachmentStore(engine)
     tokens = VisitorTokens(key)
     return WebchatServices(
-        http=VisitorHttp(lookup, tokens, VisitorUploads(storage, attachments, clock), rate_limiter),
+        http=VisitorHttp(lookup, tokens, VisitorUploads(attachments), rate_limiter),
         sockets=VisitorSockets(
             channels=lookup,
             tokens=tokens,

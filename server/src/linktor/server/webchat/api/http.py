@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from linktor.server.infra.cache.port import RateLimiter
@@ -28,7 +30,7 @@ from linktor.server.logs import get_logger
 from linktor.server.shared.errors import InvalidArgument, Unavailable
 from linktor.server.webchat.api.origins import cors_headers, origin_allowed
 from linktor.server.webchat.app.ports import WebchatChannel, WebchatChannels
-from linktor.server.webchat.app.uploads import UnsupportedFile, VisitorUploads
+from linktor.server.webchat.app.uploads import TooLarge, UnsupportedFile, VisitorUploads
 from linktor.server.webchat.domain.text import clean_name
 from linktor.server.webchat.domain.tokens import (
     VisitorSession,
@@ -169,18 +171,18 @@ class VisitorHttp:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             return error(413, "TOO_LARGE", f"larger than {limit} bytes", headers)
-        data = bytearray()
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > limit:
-                return error(413, "TOO_LARGE", f"larger than {limit} bytes", headers)
         filename = request.headers.get("x-filename", "") or request.query_params.get("filename", "")
         try:
             attachment = await self.uploads.upload(
-                channel, request.headers.get("content-type", ""), filename, bytes(data)
+                channel,
+                request.headers.get("content-type", ""),
+                unquote(filename)[:255],
+                _nonempty(request.stream()),
             )
         except UnsupportedFile as exc:
             return error(415, "UNSUPPORTED_FILE", exc.message, headers)
+        except TooLarge as exc:
+            return error(413, "TOO_LARGE", exc.message, headers)
         except InvalidArgument as exc:
             return error(400, "INVALID_FILE", exc.message, headers)
         return JSONResponse(
@@ -204,14 +206,15 @@ class VisitorHttp:
         found = await self.uploads.download(channel, request.path_params["attachment"])
         if found is None:
             return error(404, "NOT_FOUND", "no such attachment", headers)
-        attachment, data = found
+        attachment, chunks = found
         inline = attachment.mime_type.startswith(("image/", "video/", "audio/"))
         disposition = "inline" if inline else "attachment"
-        return Response(
-            data,
+        return StreamingResponse(
+            chunks,
             media_type=attachment.mime_type,
             headers={
                 **headers,
+                "content-length": str(attachment.size_bytes),
                 "x-content-type-options": "nosniff",
                 # Served from our origin: never let a file run script there.
                 "content-security-policy": "default-src 'none'; sandbox",
@@ -219,6 +222,17 @@ class VisitorHttp:
                 "cache-control": "private, max-age=3600",
             },
         )
+
+
+async def _nonempty(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The body, refusing an empty one (a file of no bytes is a mistake)."""
+    empty = True
+    async for chunk in chunks:
+        if chunk:
+            empty = False
+            yield chunk
+    if empty:
+        raise InvalidArgument.for_field("body", "the file is empty")
 
 
 def _ascii(name: str) -> str:

@@ -12,14 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from linktor.adapter.v1 import adapter_pb2
+from linktor.server.media.domain.attachment import Attachment
 from linktor.server.messaging.app.inbound_queue import InboundBatch
 from linktor.server.shared.clock import Clock
-from linktor.server.webchat.app.ports import (
-    AttachmentStore,
-    InboundSink,
-    StoredAttachment,
-    WebchatChannel,
-)
+from linktor.server.webchat.app.ports import AttachmentLookup, InboundSink, WebchatChannel
 from linktor.server.webchat.app.visitor_view import provider_id_prefix
 from linktor.server.webchat.domain.frames import ChooseOption, FrameError, SendText
 from linktor.v1 import content_pb2, message_pb2
@@ -39,7 +35,7 @@ def media_type_of(mime_type: str) -> content_pb2.MediaType.ValueType:
     }.get(major, content_pb2.MEDIA_TYPE_DOCUMENT)
 
 
-def _media(attachment: StoredAttachment, caption: str) -> content_pb2.MessageContent:
+def _media(attachment: Attachment, caption: str) -> content_pb2.MessageContent:
     return content_pb2.MessageContent(
         media=content_pb2.MediaContent(
             type=media_type_of(attachment.mime_type),
@@ -54,7 +50,7 @@ def _media(attachment: StoredAttachment, caption: str) -> content_pb2.MessageCon
 
 
 class VisitorInbound:
-    def __init__(self, sink: InboundSink, attachments: AttachmentStore, clock: Clock) -> None:
+    def __init__(self, sink: InboundSink, attachments: AttachmentLookup, clock: Clock) -> None:
         self._sink = sink
         self._attachments = attachments
         self._clock = clock
@@ -84,7 +80,7 @@ class VisitorInbound:
                 )
             )
         elif frame.attachment_id:
-            attachment = await self._attachments.get(channel.tenant_id, frame.attachment_id)
+            attachment = await self._attachments.lookup(channel.tenant_id, frame.attachment_id)
             if attachment is None:
                 raise FrameError("UNKNOWN_ATTACHMENT", "no such attachment", frame.client_id)
             content = _media(attachment, frame.text)

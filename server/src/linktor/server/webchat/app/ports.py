@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
+from linktor.server.media.domain.attachment import Attachment
 from linktor.server.messaging.app.inbound_queue import InboundBatch
 from linktor.server.webchat.domain.settings import WidgetSettings
 
@@ -55,23 +55,7 @@ class InboundSink(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class StoredAttachment:
-    id: str
-    tenant_id: str
-    filename: str
-    mime_type: str
-    size_bytes: int
-    sha256: str
-    storage_key: str
-    create_time: datetime
-
-    @property
-    def name(self) -> str:
-        return f"tenants/{self.tenant_id}/attachments/{self.id}"
-
-
-class AttachmentStore(Protocol):
-    async def add(self, attachment: StoredAttachment) -> None: ...
-
-    async def get(self, tenant_id: str, attachment_id: str) -> StoredAttachment | None: ...
+class AttachmentLookup(Protocol):
+    async def lookup(self, tenant_id: str, attachment_id: str) -> Attachment | None:
+        """The tenant's attachment, or None."""
+        ...

@@ -212,6 +212,7 @@ def main() -> None:
     parser.add_argument("--no-embedded", action="store_true", help="skip the in-process REST run")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     grpc_port, http_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
         fds = descriptor_set(Path(tmp))
@@ -271,6 +272,9 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            # 1-minute load average before and after: other work on the machine skews
+            # throughput far more than CPU per request.
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         },
         "config": {
             "rpc": "linktor.v1.ContactService/GetContact",

@@ -114,7 +114,7 @@ def test_state_transitions() -> None:
     assert failing.provider_accepted(NOW).state is ChannelState.ACTIVE
     assert failing.disable(NOW).enable(NOW).state is ChannelState.ACTIVE
     assert active.enable(NOW) is active
-    assert active.delete(NOW).deleted and not active.delete(NOW).accepts_webhooks
+    assert active.delete(NOW).deleted and active.delete(NOW).delete(NOW).delete_time == NOW
     assert "tok" not in repr(active)
 
 

@@ -59,7 +59,8 @@ class ChannelRuntime:
 
     @property
     def accepts_webhooks(self) -> bool:
-        """False for a disabled channel (deleted ones are not in the directory)."""
+        """False for a disabled channel (deleted ones are not in the directory). A degraded
+        or failing channel still takes them: the provider's messages are not lost."""
         return self.state is not ChannelState.DISABLED
 
     @property

@@ -93,12 +93,6 @@ class Channel:
         """The path of the channel's public webhook URL."""
         return f"/webhooks/{self.webhook_token}"
 
-    @property
-    def accepts_webhooks(self) -> bool:
-        """Disabled and deleted channels refuse provider calls; a degraded or failing one
-        still takes them (the provider's messages are not lost)."""
-        return not self.deleted and self.state is not ChannelState.DISABLED
-
     def _moved(self, state: ChannelState, reason: str, now: datetime) -> Channel:
         if state is self.state and reason == self.state_reason:
             return self

@@ -97,9 +97,9 @@ class LinktorError(Exception):
     def __str__(self) -> str:
         label = self.reason or self.code.name
         text = f"{label}: {self.message}" if self.message else label
-        if self.field_violations:
-            text += " (" + "; ".join(f"{v.field}: {v.description}" for v in self.field_violations)
-            text += ")"
+        unsaid = [v for v in self.field_violations if v.field not in self.message]
+        if unsaid:
+            text += " (" + "; ".join(f"{v.field}: {v.description}" for v in unsaid) + ")"
         return text
 
 

@@ -1,0 +1,1 @@
+"""msgfy: the Linktor command line, built on the Python SDK (``pip install linktor-sdk[cli]``)."""

@@ -1,0 +1,3 @@
+from linktor.msgfy.app import main
+
+main()

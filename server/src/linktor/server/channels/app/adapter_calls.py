@@ -7,7 +7,6 @@ the caller may retry; problems of the configuration come back as data (violation
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Mapping
 from typing import Any, TypeVar
 
@@ -43,18 +42,13 @@ def to_struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 def adapter_config(
-    channel: Channel,
-    *,
-    config: Mapping[str, Any] | None = None,
-    secrets: Mapping[str, str],
-    webhook_url: str,
+    channel: Channel, *, secrets: Mapping[str, str], webhook_url: str
 ) -> adapter_pb2.ChannelConfig:
-    """What an adapter call carries about the channel; ``config`` overrides the stored one
-    (validating a change before storing it)."""
+    """What an adapter call carries about the channel."""
     return adapter_pb2.ChannelConfig(
         channel=channel.name,
         type=channel_type_value(channel.type),  # type: ignore[arg-type]
-        config=to_struct(channel.config if config is None else config),
+        config=to_struct(channel.config),
         secrets=dict(secrets),
         webhook_url=webhook_url,
     )
@@ -67,26 +61,20 @@ async def acquire(
     return await adapters.acquire(channel_type_value(channel_type), address=address)
 
 
-async def _call(call: Awaitable[T], what: str, adapter: str) -> T:
+async def _call(
+    handle: AdapterHandle, config: adapter_pb2.ChannelConfig, what: str, call: Awaitable[T]
+) -> T:
+    """``call`` (an RPC with a deadline); a failure of the adapter becomes Unavailable."""
     try:
         return await call
     except grpc.aio.AioRpcError as exc:
+        adapter = handle.capabilities.adapter_name or f"channel type {config.type}"
         log.warning("adapter call failed", call=what, adapter=adapter, code=exc.code().name)
         raise Unavailable(
             f"the {adapter} adapter failed during {what} ({exc.code().name}); try again later",
             reason="CHANNEL_UNAVAILABLE",
             metadata={"adapter": adapter},
         ) from None
-    except TimeoutError:
-        raise Unavailable(
-            f"the {adapter} adapter did not answer {what} in time; try again later",
-            reason="CHANNEL_UNAVAILABLE",
-            metadata={"adapter": adapter},
-        ) from None
-
-
-def _adapter_label(handle: AdapterHandle, config: adapter_pb2.ChannelConfig) -> str:
-    return handle.capabilities.adapter_name or f"channel type {config.type}"
 
 
 async def validate_config(
@@ -94,14 +82,12 @@ async def validate_config(
 ) -> dict[str, Any] | None:
     """The configuration as the adapter wants it stored (None: store it as given);
     InvalidArgument with the adapter's violations, their paths under ``field_prefix``."""
-    label = _adapter_label(handle, config)
+    request = adapter_pb2.ValidateConfigRequest(channel=config)
     reply = await _call(
-        asyncio.wait_for(
-            handle.stub.ValidateConfig(adapter_pb2.ValidateConfigRequest(channel=config)),
-            VALIDATE_TIMEOUT,
-        ),
+        handle,
+        config,
         "ValidateConfig",
-        label,
+        handle.stub.ValidateConfig(request, timeout=VALIDATE_TIMEOUT),
     )
     if reply.violations:
         violations = [
@@ -111,6 +97,7 @@ async def validate_config(
             for v in reply.violations
         ]
         summary = "; ".join(f"{v.field}: {v.description}" for v in violations[:5])
+        label = handle.capabilities.adapter_name or "channel's"
         raise InvalidArgument(
             f"the {label} adapter refused the configuration: {summary}", violations
         )
@@ -122,26 +109,21 @@ async def validate_config(
 async def check_channel(
     handle: AdapterHandle, config: adapter_pb2.ChannelConfig
 ) -> adapter_pb2.CheckChannelResponse:
+    request = adapter_pb2.CheckChannelRequest(channel=config)
     return await _call(
-        asyncio.wait_for(
-            handle.stub.CheckChannel(adapter_pb2.CheckChannelRequest(channel=config)),
-            CHECK_TIMEOUT,
-        ),
-        "CheckChannel",
-        _adapter_label(handle, config),
+        handle, config, "CheckChannel", handle.stub.CheckChannel(request, timeout=CHECK_TIMEOUT)
     )
 
 
 async def list_templates(
     handle: AdapterHandle, config: adapter_pb2.ChannelConfig
 ) -> adapter_pb2.ListTemplatesResponse:
+    request = adapter_pb2.ListTemplatesRequest(channel=config)
     return await _call(
-        asyncio.wait_for(
-            handle.stub.ListTemplates(adapter_pb2.ListTemplatesRequest(channel=config)),
-            TEMPLATES_TIMEOUT,
-        ),
+        handle,
+        config,
         "ListTemplates",
-        _adapter_label(handle, config),
+        handle.stub.ListTemplates(request, timeout=TEMPLATES_TIMEOUT),
     )
 
 

@@ -68,6 +68,16 @@ gen: setup $(BUF) ## Regenerate gen/ from proto/ (the only writer of gen/).
 gen-post:
 	@true
 
+# The Python SDK's generated layer (resources from proto/, sync twins of its async modules).
+gen-post: gen-python-sdk
+.PHONY: gen-python-sdk
+gen-python-sdk: setup ## Regenerate sdks/python's generated layer (part of `make gen`).
+	$(PY) sdks/python/tools/generate.py >/dev/null
+
+.PHONY: sdk-python-docs
+sdk-python-docs: setup ## Python SDK reference docs from docstrings (pdoc) into docs/sdk/python.
+	$(PY) -m pdoc -o docs/sdk/python --docformat google linktor.sdk
+
 .PHONY: check-gen
 check-gen: gen ## Fail if `make gen` changes anything under gen/.
 	@if [ -n "$$(git status --porcelain -- $(GEN_DIRS))" ]; then \

@@ -329,6 +329,10 @@ async def test_an_unavailable_adapter(chs: ChannelServer) -> None:
     tenant = await chs.ids.tenant()
     md = bearer(tenant.api_key)
     made = await create(chs, tenant)
+    chs.adapter().broken = True  # the adapter answers with a gRPC error
+    failure = await fails(create(chs, tenant))
+    assert failure.code == grpc.StatusCode.UNAVAILABLE and failure.reason == "CHANNEL_UNAVAILABLE"
+    chs.adapter().broken = False
     chs.adapters.down.add(WHATSAPP)
     failure = await fails(create(chs, tenant))
     assert failure.code == grpc.StatusCode.UNAVAILABLE

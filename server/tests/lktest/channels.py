@@ -70,6 +70,7 @@ class ScriptedFakeAdapter(FakeAdapter):
         self.seen: list[adapter_pb2.ChannelConfig] = []
         # Added to a valid configuration, as an adapter fills in defaults.
         self.normalize: dict[str, Any] = {}
+        self.broken = False
 
     def capabilities(self) -> adapter_pb2.GetCapabilitiesResponse:
         declared = super().capabilities()
@@ -81,6 +82,8 @@ class ScriptedFakeAdapter(FakeAdapter):
         self, channel: adapter_pb2.ChannelConfig
     ) -> adapter_pb2.ValidateConfigResponse:
         self.seen.append(channel)
+        if self.broken:
+            raise RuntimeError("the adapter has a bug")  # a gRPC error for the core
         reply = await super().validate_config(channel)
         if not reply.violations:
             reply.normalized_config.update(self.normalize)

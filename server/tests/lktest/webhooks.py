@@ -39,6 +39,7 @@ from linktor.server.shared.ids import new_id
 from linktor.server.webhooks.module import WebhookServices, build_webhooks
 from linktor.v1 import event_pb2
 from lktest.identity import settings_for
+from lktest.services import unique_id
 
 SECRETS_KEY = bytes(range(32))
 
@@ -191,7 +192,11 @@ def build_test_webhooks(
     plans: Any = None,
     resolver: Resolver | None = None,
     limiter: MemoryRateLimiter | None = None,
+    durable: str = "",
 ) -> WebhookServices:
+    """``durable``: the fan-out's consumer; unique by default, because other suites may share
+    the NATS server (their fan-out must not take this test's events). Replicas of one
+    installation pass the same name."""
     return build_webhooks(
         settings,
         engine,
@@ -202,6 +207,7 @@ def build_test_webhooks(
         box=AesGcmSecretBox([SECRETS_KEY]),
         resolver=resolver,
         poll_seconds=0.05,
+        fanout_durable=durable or unique_id("webhooks-"),
     )
 
 

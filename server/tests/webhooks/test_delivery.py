@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from lktest.seed import seed_tenant
+from lktest.services import unique_id
 from lktest.webhooks import (
     EventSource,
     Receiver,
@@ -329,7 +330,10 @@ async def test_several_workers_never_send_the_same_attempt(
     clock = SystemClock()
     tenant_id = await seed_tenant(engine)
     settings = webhook_settings(tmp_path)
-    replicas = [build_test_webhooks(settings, engine, bus, clock) for _ in range(3)]
+    durable = unique_id("webhooks-")
+    replicas = [
+        build_test_webhooks(settings, engine, bus, clock, durable=durable) for _ in range(3)
+    ]
     events = EventSource(engine, bus, clock)
     async with running_receiver(Receiver()) as receiver:
         endpoint_id = await create_endpoint(replicas[0], tenant_id, receiver)

@@ -28,6 +28,7 @@ from linktor.server.webhooks.adapters.uow import SqlWebhookStore
 from linktor.server.webhooks.api.servicer import WebhookServicer
 from linktor.server.webhooks.app.deliveries import DeliveryLog
 from linktor.server.webhooks.app.endpoints import EndpointAdmin
+from linktor.server.webhooks.app.fanout import DURABLE as FANOUT_DURABLE
 from linktor.server.webhooks.app.fanout import FanOut
 from linktor.server.webhooks.app.housekeeping import DeliveryLogHousekeeping
 from linktor.server.webhooks.app.ports import Sender
@@ -85,6 +86,7 @@ def build_webhooks(
     sender: Sender | None = None,
     poll_seconds: float = 1.0,
     on_commit: Callable[[], None] = lambda: None,
+    fanout_durable: str = FANOUT_DURABLE,
 ) -> WebhookServices:
     """``on_commit``: the outbox relay's wake-up (events recorded by the workers)."""
     # Imported here: httpx takes a while to import, and only processes that build the
@@ -115,7 +117,7 @@ def build_webhooks(
             store, secrets, NetworkDestinations(policy), plans, clock, on_change=endpoint_changed
         ),
         deliveries=deliveries,
-        fanout=FanOut(bus, store, clock, on_queued=worker.wake),
+        fanout=FanOut(bus, store, clock, on_queued=worker.wake, durable=fanout_durable),
         worker=worker,
         housekeeping=DeliveryLogHousekeeping(
             store, clock, retention=timedelta(days=settings.webhook_log_retention_days)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from linktor.server.shared.clock import Clock
@@ -28,6 +28,8 @@ from linktor.v1 import event_pb2
 
 # Events read from the log per transaction while replaying.
 REPLAY_PAGE = 500
+# How long a delivery sent inline (test, replay of one delivery) is left to its caller.
+INLINE_HOLD = timedelta(seconds=60)
 
 
 class InlineSender(Protocol):
@@ -116,9 +118,13 @@ class DeliveryLog:
         return DeliveryRecord(delivery, await uow.deliveries.attempts(delivery.id))
 
     async def _send_now(self, delivery: Delivery) -> DeliveryRecord:
-        """Store ``delivery``, make its first attempt now, and return how it went."""
+        """Store ``delivery``, make its first attempt now, and return how it went.
+
+        It is stored due a little later, so the background workers leave it to this call; if
+        this process dies before the attempt, a worker sends it then."""
+        held = replace(delivery, next_attempt_time=self._clock.now() + INLINE_HOLD)
         async with self._store.scoped(delivery.tenant_id) as uow:
-            await uow.deliveries.add_many([delivery])
+            await uow.deliveries.add_many([held])
             await uow.commit()
         await self._sender.deliver_now(delivery.id)
         async with self._store.scoped(delivery.tenant_id) as uow:

@@ -90,6 +90,7 @@ class FanOut:
         *,
         on_queued: Callable[[], None] = lambda: None,
         max_in_flight: int = 256,
+        durable: str = DURABLE,
     ) -> None:
         self._bus = bus
         self._store = store
@@ -97,13 +98,16 @@ class FanOut:
         # Deliveries were stored: the workers should claim now.
         self._on_queued = on_queued
         self._max_in_flight = max_in_flight
+        # Replicas of one installation share it (each event fans out once); installations
+        # sharing a bus (test suites) need their own.
+        self._durable = durable
         self._batches: Batcher[TenantEvent, None] = Batcher(self._store_batch)
         self._subscription: Subscription | None = None
 
     async def start(self) -> None:
         self._subscription = await self._bus.consume(
             EVENT_SUBJECTS,
-            DURABLE,
+            self._durable,
             self.handle,
             max_in_flight=self._max_in_flight,
             ack_wait_seconds=60,

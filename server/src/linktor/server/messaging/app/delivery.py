@@ -179,6 +179,11 @@ class DeliveryWorker:
         )
         if message.reply_to_id:
             request.reply_to_provider_message_id = await self._provider_id_of(message)
+        reaction = request.content.reaction
+        if request.content.WhichOneof("kind") == "reaction" and not reaction.provider_message_id:
+            # Providers name the message reacted to by their own id, known only once it was
+            # sent (outbound) or stored (inbound).
+            reaction.provider_message_id = await self._reacted_to(message, reaction.message)
         try:
             adapter = await self._adapters.acquire(
                 channel_type_number(channel), address=channel.adapter_address
@@ -304,13 +309,21 @@ class DeliveryWorker:
             quoted = await uow.messages.get(message.tenant_id, message.reply_to_id)
         return (quoted.provider_message_id or "") if quoted else ""
 
+    async def _reacted_to(self, message: Message, target_name: str) -> str:
+        async with self._uow() as uow:
+            target = await uow.messages.get(message.tenant_id, target_name.rsplit("/", 1)[-1])
+        return (target.provider_message_id or "") if target else ""
+
     async def _claim_batch(self, message_ids: Sequence[str]) -> list[Message | None]:
         now = self._clock.now()
         async with self._uow() as uow:
             claimed = await uow.messages.claim(message_ids, now, now + LEASE)
             await uow.commit()
         by_id = {m.id: m for m in claimed}
-        return [by_id.get(message_id) for message_id in message_ids]
+        # One id may come twice in a batch (a redelivery racing the first delivery): only the
+        # first gets the claim, the other is "busy elsewhere" — two attempts with the same
+        # number would fail the whole batch of results on the attempts' unique key.
+        return [by_id.pop(message_id, None) for message_id in message_ids]
 
     async def _record_batch(self, results: Sequence[DeliveryResult]) -> list[None]:
         now = self._clock.now()

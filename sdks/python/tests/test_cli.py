@@ -166,13 +166,16 @@ def test_tail_prints_events_as_json_lines(
     ok(msgfy("login", "--address", live.address, "--api-key", tenant.api_key))
     with Linktor(api_key=tenant.api_key, address=live.address) as client:
         latest = client.events.list().to_list()[-1].sequence
-        client.messages.send(channel=sms_channel, to="+15550700", text="tail me")
+        sent = client.messages.send(channel=sms_channel, to="+15550700", text="tail me")
+    conversation = sent.name.split("/")[3]  # older tests' late events are filtered out
     tail = msgfy(
         "messages", "tail", "--after", str(latest), "--types", "message.created",
-        "--limit", "1", "--json",
+        "--conversation", conversation, "--limit", "1", "--json",
     )  # fmt: skip
     event = json.loads(ok(tail).splitlines()[0])
     assert event["type"] == "message.created"
     assert event["message"]["content"]["text"]["body"] == "tail me"
-    human = msgfy("messages", "tail", "--after", str(latest), "--limit", "1")
+    human = msgfy(
+        "messages", "tail", "--after", str(latest), "--conversation", conversation, "--limit", "1"
+    )  # fmt: skip
     assert "tail me" in ok(human)

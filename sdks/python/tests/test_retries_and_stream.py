@@ -57,9 +57,20 @@ async def test_event_stream_resumes_after_a_cut(
 ) -> None:
     with cuttable_proxy(live.address) as proxy:
         async with AsyncLinktor(api_key=tenant.api_key, address=live.address) as direct:
-            start = await direct.messages.send(channel=sms_channel, to="+15550402", text="s")
-            del start
-            latest = [e async for e in direct.events.list()][-1].sequence
+            await direct.messages.send(channel=sms_channel, to="+15550402", text="s")
+            # Events are numbered asynchronously: wait until the send's event is in the log.
+            latest = 0
+            for _ in range(300):
+                created = [
+                    e.sequence
+                    async for e in direct.events.list(types=["message.created"])
+                    if e.message.content.text.body == "s"
+                ]
+                if created:
+                    latest = created[-1]
+                    break
+                await asyncio.sleep(0.1)
+            assert latest
             async with AsyncLinktor(api_key=tenant.api_key, address=proxy.address) as streaming:
                 stream = streaming.events.stream(
                     after_sequence=latest, types=["message.created"], max_backoff=0.5

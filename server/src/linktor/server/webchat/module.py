@@ -22,6 +22,7 @@ from linktor.server.webchat.adapters.directory import (
 )
 from linktor.server.webchat.api.http import VisitorHttp, http_routes
 from linktor.server.webchat.api.socket import VisitorSockets
+from linktor.server.webchat.app.fanout import VisitorFanout
 from linktor.server.webchat.app.inbound import VisitorInbound
 from linktor.server.webchat.app.ports import InboundSink, WebchatChannels
 from linktor.server.webchat.app.uploads import VisitorUploads
@@ -68,9 +69,8 @@ def build_webchat(
             channels=lookup,
             tokens=tokens,
             inbound=VisitorInbound(sink, attachments, clock),
-            events=events,
+            fanout=VisitorFanout(events, SqlEventPositions(engine)),
             contacts=SqlVisitorContacts(engine, clock),
-            positions=SqlEventPositions(engine),
             rate_limiter=rate_limiter,
         ),
     )

@@ -26,19 +26,14 @@ from typing import Any
 from starlette.routing import BaseRoute, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from linktor.server.events.app.stream import EventReader, StreamFilter
 from linktor.server.infra.cache.port import RateLimiter
 from linktor.server.logs import get_logger
-from linktor.server.shared.errors import OutOfRange, Unavailable
+from linktor.server.shared.errors import Unavailable
 from linktor.server.webchat.api.origins import origin_allowed
+from linktor.server.webchat.app.fanout import SocketFeed, VisitorFanout, visitor_route
 from linktor.server.webchat.app.inbound import VisitorInbound
-from linktor.server.webchat.app.ports import (
-    EventPositions,
-    VisitorContacts,
-    WebchatChannel,
-    WebchatChannels,
-)
-from linktor.server.webchat.app.visitor_view import VISITOR_EVENT_TYPES, VisitorView
+from linktor.server.webchat.app.ports import VisitorContacts, WebchatChannel, WebchatChannels
+from linktor.server.webchat.app.visitor_view import VisitorView
 from linktor.server.webchat.domain.frames import (
     ChooseOption,
     FrameError,
@@ -52,6 +47,7 @@ from linktor.server.webchat.domain.frames import (
 )
 from linktor.server.webchat.domain.tokens import VisitorSession, VisitorTokens
 from linktor.server.webchat.limits import FRAMES_BURST, FRAMES_PER_SECOND, SOCKETS_PER_VISITOR
+from linktor.v1 import event_pb2
 
 log = get_logger(__name__)
 
@@ -78,9 +74,8 @@ class VisitorSockets:
     channels: WebchatChannels
     tokens: VisitorTokens
     inbound: VisitorInbound
-    events: EventReader
+    fanout: VisitorFanout
     contacts: VisitorContacts
-    positions: EventPositions
     rate_limiter: RateLimiter
     attachment_path: str = "/webchat/{key}/attachments/{id}"
     _open: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -169,49 +164,66 @@ class _VisitorConnection:
         tenant = self.channel.tenant_id
         contact = await self.s.contacts.contact_of(tenant, self.session.visitor_id)
         self.view = VisitorView(self.channel.name, self.session.visitor_id, contact, self._link)
-        if after == 0:
-            after = await self.s.positions.last_sequence(tenant)
-        await self.send({"type": "ready", "visitor": self.session.visitor_id, "seq": after})
-        pump = asyncio.create_task(self._pump(after), name="webchat-pump")
+        keys = {visitor_route(self.session.visitor_id)}
+        if contact:
+            keys.add(("contact", contact))
+        feed = SocketFeed(keys)
+        joined = await self.s.fanout.attach(tenant, feed)
         try:
-            await self._receive()
-        except WebSocketDisconnect:
-            pass
-        finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await pump
-            if self.ws.application_state is WebSocketState.CONNECTED:
-                with contextlib.suppress(Exception):
-                    await self.ws.close()
-
-    async def _pump(self, after: int) -> None:
-        assert self.view is not None
-        cursor = after
-        filters = StreamFilter(VISITOR_EVENT_TYPES, include_ephemeral=True)
-        while True:
+            cursor = after or joined
+            await self.send({"type": "ready", "visitor": self.session.visitor_id, "seq": cursor})
+            pump = asyncio.create_task(self._pump(feed, cursor, joined), name="webchat-pump")
             try:
-                async for event in self.s.events.stream(self.channel.tenant_id, cursor, filters):
-                    if not event.ephemeral:
-                        cursor = event.sequence
-                    for frame in self.view.frames(event):
-                        await self.send(frame)
-                return
-            except OutOfRange as exc:
-                # The visitor was away longer than events are kept: go on from now.
-                cursor = int(exc.metadata.get("resume_sequence", "0"))
-                await self.send({"type": "resync", "seq": cursor})
+                await self._receive()
             except WebSocketDisconnect:
-                return
-            except Exception as exc:
-                log.warning(
-                    "web chat stream ended",
-                    channel=self.channel.channel_id,
-                    error=type(exc).__name__,
-                )
-                with contextlib.suppress(Exception):
+                pass
+            finally:
+                pump.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pump
+                if self.ws.application_state is WebSocketState.CONNECTED:
+                    with contextlib.suppress(Exception):
+                        await self.ws.close()
+        finally:
+            self.s.fanout.detach(tenant, feed)
+
+    async def _show(self, feed: SocketFeed, event: event_pb2.Event) -> None:
+        assert self.view is not None
+        for frame in self.view.frames(event):
+            await self.send(frame)
+        # What the view learned (its contact, its conversations) routes more events here.
+        tenant = self.channel.tenant_id
+        if self.view.contact:
+            self.s.fanout.route(tenant, feed, ("contact", self.view.contact))
+        for conversation in self.view.conversations:
+            self.s.fanout.route(tenant, feed, ("conversation", conversation))
+
+    async def _pump(self, feed: SocketFeed, cursor: int, joined: int) -> None:
+        try:
+            if cursor < joined:
+                # Away since `cursor`: what the tenant's pump passed before we joined.
+                async for event in self.s.fanout.catch_up(self.channel.tenant_id, cursor, joined):
+                    await self._show(feed, event)
+                cursor = joined
+            while True:
+                event = await feed.queue.get()
+                if feed.overflowing:
+                    log.info("web chat socket too slow; closed", channel=self.channel.channel_id)
                     await self.ws.close(CLOSE_TRY_AGAIN)
-                return
+                    return
+                if not event.ephemeral:
+                    if event.sequence <= cursor:
+                        continue
+                    cursor = event.sequence
+                await self._show(feed, event)
+        except WebSocketDisconnect:
+            return
+        except Exception as exc:
+            log.warning(
+                "web chat stream ended", channel=self.channel.channel_id, error=type(exc).__name__
+            )
+            with contextlib.suppress(Exception):
+                await self.ws.close(CLOSE_TRY_AGAIN)
 
     async def _refuse(self, code: str, message: str, client_id: str = "", **extra: Any) -> None:
         self._strikes += 1

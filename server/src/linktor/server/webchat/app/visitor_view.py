@@ -45,7 +45,7 @@ class VisitorView:
         self.contact = contact
         self._prefix = provider_id_prefix(visitor_id)
         self._link = link
-        self._conversations: set[str] = set()
+        self.conversations: set[str] = set()
         # Agent messages shown on this socket (name -> provider message id), oldest first:
         # the only ones the visitor may acknowledge.
         self._shown: OrderedDict[str, str] = OrderedDict()
@@ -64,14 +64,14 @@ class VisitorView:
                 return False
         if message.contact != self.contact:
             return False
-        self._conversations.add(message.name.rsplit("/messages/", 1)[0])
+        self.conversations.add(message.name.rsplit("/messages/", 1)[0])
         return True
 
     def frames(self, event: event_pb2.Event) -> list[dict[str, Any]]:
         which = event.WhichOneof("payload")
         if which == "message" and self._mine(event.message):
             return self._message_frames(event)
-        if which == "typing" and event.typing.conversation in self._conversations:
+        if which == "typing" and event.typing.conversation in self.conversations:
             if event.typing.actor == self.contact:
                 return []  # the visitor's own typing, echoed back
             return [{"type": "typing", "typing": event.typing.typing}]

@@ -29,11 +29,13 @@ from linktor.server.infra.media.port import MediaMissing
 from linktor.server.logs import get_logger
 from linktor.server.media.api.mapping import attachment_to_proto
 from linktor.server.media.app.attachments import Attachments
+from linktor.server.media.domain.attachment import family_of
 from linktor.server.shared.errors import DomainError, InvalidArgument
 
 log = get_logger(__name__)
 
 CREATE_METHOD = "/linktor.v1.AttachmentService/CreateAttachment"
+_OPAQUE = "application/octet-stream"
 _NOT_FOUND = {"error": "this download link is not valid or has expired"}
 
 
@@ -77,7 +79,10 @@ def media_routes(attachments: Attachments, authenticator: Authenticator) -> list
             "cache-control": "private, max-age=300",
             "etag": f'"{attachment.sha256}"',
         }
-        return StreamingResponse(body(), media_type=attachment.mime_type, headers=headers)
+        # Media received from contacts keeps the provider's type; one that may not be stored
+        # by upload (HTML, SVG ...) is served as opaque bytes.
+        served_type = attachment.mime_type if family_of(attachment.mime_type) else _OPAQUE
+        return StreamingResponse(body(), media_type=served_type, headers=headers)
 
     async def upload(request: Request) -> Response:
         try:

@@ -19,7 +19,11 @@ from linktor.server.shared.errors import Unauthenticated
 pytestmark = pytest.mark.unit
 
 SECRET = b"s" * 64
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def now() -> datetime:
+    # Read per call: a module-level "now" goes stale when the suite runs long.
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def hs256(**overrides: Any) -> JwtAccessTokens:
@@ -35,7 +39,8 @@ def hs256(**overrides: Any) -> JwtAccessTokens:
 
 
 def claims(expire_in: timedelta = timedelta(minutes=15)) -> AccessClaims:
-    return AccessClaims("u1", "acme", "s1", NOW, NOW + expire_in)
+    issued = now()
+    return AccessClaims("u1", "acme", "s1", issued, issued + expire_in)
 
 
 def payload(**changes: Any) -> dict[str, Any]:
@@ -45,8 +50,8 @@ def payload(**changes: Any) -> dict[str, Any]:
         "sub": "u1",
         "tid": "acme",
         "sid": "s1",
-        "iat": int(NOW.timestamp()),
-        "exp": int((NOW + timedelta(minutes=15)).timestamp()),
+        "iat": int(now().timestamp()),
+        "exp": int((now() + timedelta(minutes=15)).timestamp()),
         "typ": "access",
     }
     body.update(changes)
@@ -64,8 +69,8 @@ def rejected(tokens: JwtAccessTokens, token: str) -> str:
 
 
 def test_a_valid_token_round_trips() -> None:
-    tokens = hs256()
-    assert tokens.verify(tokens.issue(claims())) == claims()
+    tokens, made = hs256(), claims()
+    assert tokens.verify(tokens.issue(made)) == made
 
 
 def test_alg_none_is_refused() -> None:
@@ -112,7 +117,7 @@ def test_rs_to_hs_confusion_is_refused() -> None:
 def test_expired_tokens_are_refused() -> None:
     tokens = hs256(leeway_seconds=0)
     old = tokens.issue(
-        AccessClaims("u1", "acme", "s1", NOW - timedelta(hours=1), NOW - timedelta(minutes=1))
+        AccessClaims("u1", "acme", "s1", now() - timedelta(hours=1), now() - timedelta(minutes=1))
     )
     assert rejected(tokens, old) == "the access token has expired; refresh it or log in"
 

@@ -19,8 +19,11 @@ from linktor.server.identity.domain.session import AccessClaims
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime.now(UTC).replace(microsecond=0)
-CLAIMS = AccessClaims("u", "acme", "s", NOW, NOW + timedelta(minutes=5))
+
+def claims() -> AccessClaims:
+    # Made per test: a module-level token time goes stale when the suite runs long.
+    now = datetime.now(UTC).replace(microsecond=0)
+    return AccessClaims("u", "acme", "s", now, now + timedelta(minutes=5))
 
 
 def test_embedded_key_is_generated_once_with_0600(tmp_path: Path) -> None:
@@ -30,15 +33,17 @@ def test_embedded_key_is_generated_once_with_0600(tmp_path: Path) -> None:
     content = path.read_bytes()
     second = access_tokens_from(load_settings(data_dir=tmp_path))
     assert path.read_bytes() == content
-    assert second.verify(first.issue(CLAIMS)) == CLAIMS  # tokens survive a restart
+    made = claims()
+    assert second.verify(first.issue(made)) == made  # tokens survive a restart
 
 
 def test_configured_secret_wins_and_other_secrets_do_not_verify(tmp_path: Path) -> None:
     configured = access_tokens_from(load_settings(data_dir=tmp_path, jwt_secret="k" * 40))
     assert not (tmp_path / GENERATED_KEY_FILE).exists()
     generated = access_tokens_from(load_settings(data_dir=tmp_path / "other"))
-    token = configured.issue(CLAIMS)
-    assert configured.verify(token) == CLAIMS
+    made = claims()
+    token = configured.issue(made)
+    assert configured.verify(token) == made
     with pytest.raises(Exception, match="signature is not valid"):
         generated.verify(token)
 
@@ -56,7 +61,8 @@ def test_es256_from_a_pem_key_file(tmp_path: Path) -> None:
     tokens = access_tokens_from(
         load_settings(data_dir=tmp_path, jwt_algorithm="ES256", jwt_key_file=pem)
     )
-    assert tokens.verify(tokens.issue(CLAIMS)) == CLAIMS
+    made = claims()
+    assert tokens.verify(tokens.issue(made)) == made
     pem.write_text("not a key")
     with pytest.raises(SigningKeyError, match="not a PEM private key"):
         access_tokens_from(

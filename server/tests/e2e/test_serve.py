@@ -134,9 +134,10 @@ def test_bad_configuration_is_one_line_and_non_zero(
 
 
 def test_unreachable_database_fails_fast_with_one_line(tmp_path: Path) -> None:
+    # "Fast" is guarded by the subprocess timeout (connect timeouts are 5 s): no wall-clock
+    # assertion, the machines are too noisy for one.
     env = serve_env(tmp_path, {"LINKTOR_DATABASE_URL": "postgresql://u:p@127.0.0.1:1/x"})
     env["LINKTOR_MIGRATE_ON_START"] = "true"
-    started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "linktor.server.cli", "serve"],
         env=env,
@@ -146,7 +147,6 @@ def test_unreachable_database_fails_fast_with_one_line(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert time.monotonic() - started < 15
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("linktor: ")
 

@@ -169,7 +169,7 @@ class Pipeline:
     async def wait_for(
         self,
         check: Callable[[], object],
-        timeout: float = 20.0,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
+        timeout: float = 60.0,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
         interval: float = 0.05,
     ) -> None:
         loop = asyncio.get_running_loop()

@@ -29,12 +29,14 @@ class AdapterCapabilities:
         self,
         adapters: AdapterProvider,
         *,
-        wait: float = 2.0,
+        wait: float = 15.0,
         fresh_for: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """``wait``: how long a read waits for an adapter never seen; ``fresh_for``: how long
-        a declaration is used without asking the adapter again."""
+        """``wait``: how long a read waits for an adapter never seen (its first launch on this
+        replica: a cold replica must still answer its first send or webhook, so this is as
+        long as an adapter may take to start); ``fresh_for``: how long a declaration is used
+        without asking the adapter again."""
         self._adapters = adapters
         self._wait = wait
         self._fresh_for = fresh_for

@@ -70,7 +70,11 @@ def webhook_routes(
 ) -> list[Route]:
     async def webhook(request: Request) -> Response:
         token = request.path_params["token"]
-        channel = await channels.by_webhook_token(token)
+        try:
+            channel = await channels.by_webhook_token(token)
+        except DomainError as exc:
+            log.warning("webhook channel lookup failed", error=exc.message)
+            return _problem(503, "the channel is not available right now; retry later")
         if channel is None:
             log.warning("webhook for an unknown channel", path=request.url.path[:32] + "...")
             return _problem(404, "unknown webhook URL")

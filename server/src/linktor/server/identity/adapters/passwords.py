@@ -16,8 +16,9 @@ class Argon2PasswordHasher:
         self._argon2 = _Argon2(
             time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism
         )
-        # Verified against when the user is unknown, so both cases take the same time.
-        self._dummy_hash = self._argon2.hash("linktor-no-such-user")
+        # Verified against when the user is unknown, so both cases take the same time. Made
+        # on first need: hashing is slow on purpose and start-up should not pay for it.
+        self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._argon2.hash, password)
@@ -26,8 +27,10 @@ class Argon2PasswordHasher:
         return await asyncio.to_thread(self._verify, password_hash, password)
 
     def _verify(self, password_hash: str | None, password: str) -> bool:
+        if password_hash is None and self._dummy_hash is None:
+            self._dummy_hash = self._argon2.hash("linktor-no-such-user")
         try:
-            self._argon2.verify(password_hash or self._dummy_hash, password)
+            self._argon2.verify(password_hash or self._dummy_hash or "", password)
         except (VerificationError, InvalidHashError):
             return False
         return password_hash is not None

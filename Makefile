@@ -150,7 +150,7 @@ PYTEST := $(PY) -m pytest
 
 .PHONY: test
 test: setup-tools services check browser widget-deps ## Everything CI runs: contracts, lint, and every test on both backends.
-	set -a; eval "$$(scripts/services.sh env)"; set +a; $(PYTEST) $(PYTEST_ARGS)
+	set -a; eval "$$(scripts/services.sh env)"; set +a; $(PYTEST) --durations=25 $(PYTEST_ARGS)
 
 .PHONY: check
 check: buf-lint check-gen buf-breaking lint check-widget ## Contracts, generated code and lint (no tests).

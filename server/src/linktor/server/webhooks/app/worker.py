@@ -147,7 +147,12 @@ class DeliveryWorker:
         while not self._stopping.is_set():
             free = self._concurrency - len(self._in_flight)
             claimed: list[tuple[Delivery, WebhookEndpoint]] = []
-            if free > 0:
+            # Busy: claim once a quarter of the slots is free rather than per freed slot (each
+            # claim is a write transaction, and SQLite has one writer at a time).
+            worth_claiming = free >= max(1, self._concurrency // 4) or not self._in_flight
+            if free > 0 and not worth_claiming:
+                self._wake.clear()
+            elif free > 0:
                 self._wake.clear()
                 try:
                     claimed = await self._claim(free)
@@ -159,7 +164,7 @@ class DeliveryWorker:
                 task = asyncio.create_task(self._deliver(delivery, endpoint))
                 self._in_flight.add(task)
                 task.add_done_callback(self._finished)
-            if free > 0 and len(claimed) == free:
+            if worth_claiming and free > 0 and len(claimed) == free:
                 continue  # more may be due right away
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)

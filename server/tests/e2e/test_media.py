@@ -212,16 +212,21 @@ def test_attachments_media_receipts_and_typing(tmp_path: Path) -> None:
 
             (receipt,) = eventually(marked)
             assert receipt["provider_message_id"] == "pm-text-2"
-            events = client.events.ListEvents(
-                event_pb2.ListEventsRequest(parent=client.tenant, types=["message.updated"]),
-                metadata=client.metadata,
-            )
-            read = {
-                e.message.provider_message_id
-                for e in events.events
-                if e.message.status == message_pb2.MESSAGE_STATUS_READ
-            }
-            assert {"pm-media-1", "pm-text-2"} <= read
+
+            def read_events() -> set[str] | None:
+                # Events become visible once the relay has sequenced them.
+                events = client.events.ListEvents(
+                    event_pb2.ListEventsRequest(parent=client.tenant, types=["message.updated"]),
+                    metadata=client.metadata,
+                )
+                read = {
+                    e.message.provider_message_id
+                    for e in events.events
+                    if e.message.status == message_pb2.MESSAGE_STATUS_READ
+                }
+                return read if {"pm-media-1", "pm-text-2"} <= read else None
+
+            eventually(read_events)
 
             # --- Typing indicator through the adapter.
             answer = client.conversations.SendTypingIndicator(

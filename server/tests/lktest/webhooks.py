@@ -39,6 +39,7 @@ from linktor.server.shared.ids import new_id
 from linktor.server.webhooks.module import WebhookServices, build_webhooks
 from linktor.v1 import event_pb2
 from lktest.identity import settings_for
+from lktest.seed import seed_tenant
 from lktest.services import unique_id
 
 SECRETS_KEY = bytes(range(32))
@@ -209,6 +210,15 @@ def build_test_webhooks(
         poll_seconds=0.05,
         fanout_durable=durable or unique_id("webhooks-"),
     )
+
+
+async def webhook_world(
+    engine: AsyncEngine, bus: EventBus, data_dir: Path, clock: Clock
+) -> tuple[str, WebhookServices, EventSource]:
+    """A new tenant, the webhooks context (loopback allowed) and an event source for it."""
+    tenant_id = await seed_tenant(engine)
+    services = build_test_webhooks(webhook_settings(data_dir), engine, bus, clock)
+    return tenant_id, services, EventSource(engine, bus, clock)
 
 
 @contextlib.asynccontextmanager

@@ -20,6 +20,7 @@ from lktest.webhooks import (
     running_receiver,
     running_webhooks,
     webhook_settings,
+    webhook_world,
 )
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -71,9 +72,7 @@ async def test_events_reach_the_endpoint_signed_with_the_standard_headers(
     engine: AsyncEngine, bus: EventBus, tmp_path: Path
 ) -> None:
     clock = SystemClock()
-    tenant_id = await seed_tenant(engine)
-    services = build_test_webhooks(webhook_settings(tmp_path), engine, bus, clock)
-    events = EventSource(engine, bus, clock)
+    tenant_id, services, events = await webhook_world(engine, bus, tmp_path, clock)
     async with running_receiver(Receiver()) as receiver, running_webhooks(services):
         await create_endpoint(
             services,
@@ -111,9 +110,7 @@ async def test_a_redelivered_bus_message_makes_no_second_delivery(
     engine: AsyncEngine, bus: EventBus, tmp_path: Path
 ) -> None:
     clock = SystemClock()
-    tenant_id = await seed_tenant(engine)
-    services = build_test_webhooks(webhook_settings(tmp_path), engine, bus, clock)
-    events = EventSource(engine, bus, clock)
+    tenant_id, services, events = await webhook_world(engine, bus, tmp_path, clock)
     async with running_receiver(Receiver()) as receiver, running_webhooks(services):
         endpoint_id = await create_endpoint(services, tenant_id, receiver)
         await events.emit(tenant_id, "contact.created")
@@ -137,9 +134,7 @@ async def test_failures_follow_the_schedule_and_retry_after_is_honoured(
     engine: AsyncEngine, bus: EventBus, tmp_path: Path
 ) -> None:
     clock = FakeClock(datetime.now(UTC))
-    tenant_id = await seed_tenant(engine)
-    services = build_test_webhooks(webhook_settings(tmp_path), engine, bus, clock)
-    events = EventSource(engine, bus, clock)
+    tenant_id, services, events = await webhook_world(engine, bus, tmp_path, clock)
     answers = [503, 429]
 
     def respond(_r: object) -> PlainTextResponse:
@@ -211,9 +206,7 @@ async def test_410_gone_disables_the_endpoint_and_an_event_says_so(
     engine: AsyncEngine, bus: EventBus, tmp_path: Path
 ) -> None:
     clock = SystemClock()
-    tenant_id = await seed_tenant(engine)
-    services = build_test_webhooks(webhook_settings(tmp_path), engine, bus, clock)
-    events = EventSource(engine, bus, clock)
+    tenant_id, services, events = await webhook_world(engine, bus, tmp_path, clock)
     gone = Receiver(respond=lambda _r: PlainTextResponse("gone", status_code=410))
     async with (
         running_receiver(gone),
@@ -248,9 +241,7 @@ async def test_redirects_are_failures_and_never_followed(
     engine: AsyncEngine, bus: EventBus, tmp_path: Path
 ) -> None:
     clock = SystemClock()
-    tenant_id = await seed_tenant(engine)
-    services = build_test_webhooks(webhook_settings(tmp_path), engine, bus, clock)
-    events = EventSource(engine, bus, clock)
+    tenant_id, services, events = await webhook_world(engine, bus, tmp_path, clock)
     to_metadata = Receiver(
         respond=lambda _r: RedirectResponse("http://169.254.169.254/latest/meta-data", 307)
     )
@@ -271,9 +262,7 @@ async def test_rotation_signs_with_both_secrets_during_the_grace_period(
     engine: AsyncEngine, bus: EventBus, tmp_path: Path
 ) -> None:
     clock = FakeClock(datetime.now(UTC))
-    tenant_id = await seed_tenant(engine)
-    services = build_test_webhooks(webhook_settings(tmp_path), engine, bus, clock)
-    events = EventSource(engine, bus, clock)
+    tenant_id, services, events = await webhook_world(engine, bus, tmp_path, clock)
     async with running_receiver(Receiver()) as receiver, running_webhooks(services):
         endpoint_id = await create_endpoint(services, tenant_id, receiver)
         old = receiver.secrets[0]

@@ -10,15 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from lktest.seed import seed_tenant
 from lktest.webhooks import (
-    EventSource,
     Receiver,
-    build_test_webhooks,
     eventually,
     running_receiver,
     running_webhooks,
-    webhook_settings,
+    webhook_world,
 )
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -77,9 +74,7 @@ async def test_a_receiver_down_for_a_day_gets_every_event_after_it_recovers(
 ) -> None:
     clock = FakeClock(datetime.now(UTC))
     start = clock.now()
-    tenant_id = await seed_tenant(engine)
-    services = build_test_webhooks(webhook_settings(tmp_path), engine, bus, clock)
-    events = EventSource(engine, bus, clock)
+    tenant_id, services, events = await webhook_world(engine, bus, tmp_path, clock)
     down = True
 
     def respond(_r: object) -> Response:
@@ -126,9 +121,7 @@ async def test_an_endpoint_failing_everything_for_5_days_is_disabled(
     engine: AsyncEngine, bus: EventBus, tmp_path: Path
 ) -> None:
     clock = FakeClock(datetime.now(UTC))
-    tenant_id = await seed_tenant(engine)
-    services = build_test_webhooks(webhook_settings(tmp_path), engine, bus, clock)
-    events = EventSource(engine, bus, clock)
+    tenant_id, services, events = await webhook_world(engine, bus, tmp_path, clock)
     failing = Receiver(respond=lambda _r: PlainTextResponse("no", status_code=500))
     async with running_receiver(failing) as receiver, running_webhooks(services):
         made = await services.endpoints.create(
@@ -172,9 +165,7 @@ async def test_a_success_resets_the_failure_clock(
     engine: AsyncEngine, bus: EventBus, tmp_path: Path
 ) -> None:
     clock = FakeClock(datetime.now(UTC))
-    tenant_id = await seed_tenant(engine)
-    services = build_test_webhooks(webhook_settings(tmp_path), engine, bus, clock)
-    events = EventSource(engine, bus, clock)
+    tenant_id, services, events = await webhook_world(engine, bus, tmp_path, clock)
     statuses = [500, 200]  # then 500 for ever
 
     def respond(_r: object) -> Response:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from lktest.media import eventually, http
+from lktest.media import backend_env, eventually, http
 from lktest.platform import (
     Client,
     client_for,
@@ -34,6 +34,7 @@ from linktor.v1 import (
 )
 
 pytestmark = pytest.mark.e2e
+__all__ = ["backend_env"]  # the fixture, imported for pytest
 
 PNG = b"\x89PNG\r\n\x1a\n" + hashlib.sha256(b"pixels").digest() * 32
 
@@ -50,9 +51,9 @@ def image(attachment: str, size: int = 0) -> content_pb2.MessageContent:
     )
 
 
-def test_attachments_media_receipts_and_typing(tmp_path: Path) -> None:
+def test_attachments_media_receipts_and_typing(tmp_path: Path, backend_env: dict[str, str]) -> None:
     log_path = tmp_path / "provider.jsonl"
-    env = fake_adapter_env(log_path)
+    env = {**backend_env, **fake_adapter_env(log_path)}
     data = tmp_path / "data"
     with running_serve(data, env) as serve:
         tenant = create_tenant(data, env)

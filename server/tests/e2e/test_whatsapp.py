@@ -18,7 +18,7 @@ from typing import Any
 
 import grpc
 import pytest
-from lktest.media import eventually, http
+from lktest.media import backend_env, eventually, http
 from lktest.platform import Client, client_for, create_tenant
 from lktest.serve import running_serve
 from lktest.whatsapp import VERIFY_TOKEN, ThreadedFake, content, threaded_fake, whatsapp_channel
@@ -34,6 +34,7 @@ from linktor.v1 import (
 )
 
 pytestmark = pytest.mark.e2e
+__all__ = ["backend_env"]  # the fixture, imported for pytest
 
 FIXTURES = Path(__file__).resolve().parents[3] / "adapters" / "whatsapp" / "tests" / "fixtures"
 CUSTOMER = "16505551234"
@@ -124,13 +125,14 @@ def wamids(payload: dict[str, Any], phone_number_id: str = "106540352242922") ->
 
 
 @pytest.mark.timeout(300)
-def test_whatsapp_through_the_platform(tmp_path: Path) -> None:
+def test_whatsapp_through_the_platform(tmp_path: Path, backend_env: dict[str, str]) -> None:
     data = tmp_path / "data"
+    env = {**backend_env, **UNTHROTTLED}
     with (
         threaded_fake(auto_statuses=("sent", "delivered", "read")) as wa,
-        running_serve(data, UNTHROTTLED) as serve,
+        running_serve(data, env) as serve,
     ):
-        tenant = create_tenant(data, UNTHROTTLED)
+        tenant = create_tenant(data, env)
         with client_for(serve, tenant) as client:
             _platform_flow(client, wa, serve.http_base)
 

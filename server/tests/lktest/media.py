@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
+
+import pytest
+
+from lktest.services import SERVICES, create_pg_database, drop_pg_database, require_service
 
 T = TypeVar("T")
 
@@ -34,3 +39,22 @@ def http(
             return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read()
     except urllib.error.HTTPError as exc:
         return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
+
+
+@pytest.fixture(params=["embedded", "scaled"])
+def backend_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """`linktor serve` settings of the embedded backend, or of the scaled one (its own
+    PostgreSQL database, the shared NATS and Redis)."""
+    if request.param == "embedded":
+        yield {}
+        return
+    require_service(SERVICES.nats_url, "NATS")
+    require_service(SERVICES.redis_url, "Redis")
+    url = asyncio.run(create_pg_database("lk_media"))
+    yield {
+        "LINKTOR_DATABASE_URL": url,
+        "LINKTOR_NATS_URL": SERVICES.nats_url,
+        "LINKTOR_REDIS_URL": SERVICES.redis_url,
+        "LINKTOR_MIGRATE_ON_START": "true",
+    }
+    asyncio.run(drop_pg_database(url))

@@ -148,6 +148,25 @@ async def test_one_lookup_per_request_and_the_connection_goes_to_the_checked_add
     assert len(receiver.unverified) == 1
 
 
+async def test_host_names_sharing_an_address_never_share_a_connection() -> None:
+    """Two tenants' names on one address (a CDN) get separate pools: a connection made (and,
+    for https, verified) for one name never carries the other's requests."""
+    dns = ScriptedResolver({"a.test": [["127.0.0.1"]], "b.test": [["127.0.0.1"]]})
+    sender = HttpSender(AddressPolicy.parse(["127.0.0.0/8"], resolver=dns))
+    async with running_receiver(Receiver(secrets=[])) as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        for host in ("a.test", "b.test", "a.test"):
+            answer = await sender.send(OutgoingRequest(f"http://{host}:{port}/hook", b"{}"))
+            assert answer.status == 400
+    assert sender.transports.pool_count == 2
+    await sender.close()
+    assert [h["host"] for h in receiver.unverified] == [
+        f"a.test:{port}",
+        f"b.test:{port}",
+        f"a.test:{port}",
+    ]
+
+
 async def test_the_operator_allowlist_admits_hosts(
     engine: AsyncEngine, bus: EventBus, tmp_path: Path
 ) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -44,25 +46,66 @@ def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     return max(when - now, timedelta(0))
 
 
+class PerHostTransports(httpx.AsyncBaseTransport):
+    """One guarded connection pool per URL origin (scheme, host name, port).
+
+    The guard connects to an address, so a single pool would key its connections by address:
+    two tenants' host names served from one address (a CDN) would share a TLS connection made
+    for the first name's certificate and SNI. Separate pools keep each request on a connection
+    made, and verified, for its own host name. The least recently used pools are closed
+    beyond ``max_hosts``.
+    """
+
+    def __init__(self, make: Callable[[], httpx.AsyncBaseTransport], max_hosts: int = 1024) -> None:
+        self._make = make
+        self._max_hosts = max_hosts
+        self._pools: OrderedDict[tuple[bytes, bytes, int | None], httpx.AsyncBaseTransport] = (
+            OrderedDict()
+        )
+
+    @property
+    def pool_count(self) -> int:
+        return len(self._pools)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        key = (request.url.raw_scheme, request.url.raw_host, request.url.port)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = self._pools[key] = self._make()
+            while len(self._pools) > self._max_hosts:
+                _key, evicted = self._pools.popitem(last=False)
+                await evicted.aclose()
+        self._pools.move_to_end(key)
+        return await pool.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.aclose()
+
+
 class HttpSender:
     def __init__(
         self,
         policy: AddressPolicy,
         *,
         max_connections: int = 256,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        inner = transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=max_connections,
-                keepalive_expiry=30,
-            ),
-            retries=1,  # connection failures only: nothing reached the receiver yet
-        )
+        def guarded_pool() -> httpx.AsyncBaseTransport:
+            inner = httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(
+                    max_connections=max_connections,
+                    max_keepalive_connections=max_connections,
+                    keepalive_expiry=30,
+                ),
+                retries=1,  # connection failures only: nothing reached the receiver yet
+            )
+            return PublicAddressGuard(inner, policy)
+
+        self.transports = PerHostTransports(guarded_pool)
         timeout = REQUEST_TIMEOUT.total_seconds()
         self._client = httpx.AsyncClient(
-            transport=PublicAddressGuard(inner, policy),
+            transport=self.transports,
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
             # Proxies from the environment would connect on our behalf, past the guard.

@@ -297,3 +297,20 @@ async def test_status_reports_never_move_a_status_back(
         assert late_delivered is None
         assert late_failed is None
         assert await status_of(p, seeded.tenant_id, message.id) is MessageStatus.READ
+
+
+async def test_a_burst_into_one_conversation_goes_out_in_order_without_waiting_for_redeliveries(
+    engine: AsyncEngine, bus: EventBus, seeded: Seeded
+) -> None:
+    """The worker that sends a message sends the conversation's next ones itself; without
+    that, each would wait for its work item to be redelivered (seconds apart)."""
+    async with running_pipeline(engine, bus, concurrency=8) as p:
+        p.channels.add(seeded.tenant_id, seeded.channel_id)
+        sent = [
+            await p.send(agent(seeded.tenant_id), to(seeded, "+15550120", text(f"b{i}")))
+            for i in range(100)
+        ]
+        await p.wait_for(lambda: len(p.provider.sent) >= 100, timeout=60)
+        assert [r.content.text.body for r in p.provider.sent] == [f"b{i}" for i in range(100)]
+        assert len({r.message_id for r in p.provider.sent}) == 100
+        assert sent[-1].seq == 100

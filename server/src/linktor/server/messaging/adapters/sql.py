@@ -203,6 +203,29 @@ class SqlMessageRepository:
         rows = (await self._conn.execute(statement)).all()
         return [message_from_row(row) for row in rows]
 
+    async def claim_next(
+        self, conversation_id: str, after_seq: int, now: datetime, lease_until: datetime
+    ) -> Message | None:
+        """Claim the conversation's first pending outbound message after ``after_seq``, when
+        it may go now (same rules as :meth:`claim`)."""
+        following = (
+            await self._conn.execute(
+                select(messages.c.id)
+                .where(
+                    messages.c.conversation_id == conversation_id,
+                    messages.c.direction == Direction.OUTBOUND.value,
+                    messages.c.status.in_(_PENDING),
+                    messages.c.seq > after_seq,
+                )
+                .order_by(messages.c.seq)
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if following is None:
+            return None
+        claimed = await self.claim([following], now, lease_until)
+        return claimed[0] if claimed else None
+
     async def record(self, results: Sequence[DeliveryResult], now: datetime) -> list[Message]:
         if not results:
             return []

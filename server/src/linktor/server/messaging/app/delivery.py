@@ -51,8 +51,13 @@ DURABLE = "delivery"
 LEASE = timedelta(seconds=60)
 SEND_TIMEOUT_SECONDS = 30.0
 # How long to wait before looking again at a message another worker holds, or whose
-# conversation has an earlier message still in flight.
+# conversation has an earlier message still in flight: doubling with each look, up to the
+# maximum. The conversation's chain (below) usually sends it long before.
 BUSY_RETRY_SECONDS = 0.25
+MAX_BUSY_RETRY_SECONDS = 5.0
+# After sending a message, the worker sends the conversation's next pending ones itself, at
+# most this many in a row, instead of leaving each to its work item's next redelivery.
+CHAIN_LIMIT = 100
 # Waiting for the channel's token bucket inside the lease, at most this long at once.
 MAX_RATE_WAIT_SECONDS = 5.0
 
@@ -100,6 +105,9 @@ class DeliveryWorker:
         self._claims: Batcher[str, Message | None] = Batcher(self._claim_batch)
         self._results: Batcher[DeliveryResult, None] = Batcher(self._record_batch)
         self._subscription: Subscription | None = None
+        # Conversations this process is sending in order right now, and the tasks doing it.
+        self._chained: set[str] = set()
+        self._chains: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         self._subscription = await self._bus.consume(
@@ -113,19 +121,61 @@ class DeliveryWorker:
     async def stop(self) -> None:
         if self._subscription is not None:
             await self._subscription.stop()
+        for task in list(self._chains):
+            task.cancel()
+        if self._chains:
+            await asyncio.gather(*self._chains, return_exceptions=True)
 
     async def handle(self, delivery: Delivery) -> None:
         item = WorkItem.decode(delivery.data)
-        outcome = await self.deliver(item)
+        outcome = await self.deliver(item, looks=delivery.attempt)
         if outcome.ack:
             await delivery.ack()
         else:
             await delivery.nak(outcome.delay)
 
-    async def deliver(self, item: WorkItem) -> Outcome:
+    async def deliver(self, item: WorkItem, *, looks: int = 1) -> Outcome:
         message = await self._claims.submit(item.message_id)
         if message is None:
-            return await self._unclaimed(item)
+            return await self._unclaimed(item, looks)
+        outcome = await self._deliver_claimed(message)
+        if outcome.ack:
+            self._chain_from(message)
+        return outcome
+
+    def _chain_from(self, done: Message) -> None:
+        """Send the conversation's next pending messages now, in order, from this worker."""
+        if done.conversation_id in self._chained:
+            return
+        self._chained.add(done.conversation_id)
+        task = asyncio.create_task(self._follow(done))
+        self._chains.add(task)
+
+        def finished(t: asyncio.Task[None]) -> None:
+            self._chains.discard(t)
+            self._chained.discard(done.conversation_id)
+            if not t.cancelled() and t.exception() is not None:
+                log.warning("conversation chain failed", error=str(t.exception()))
+
+        task.add_done_callback(finished)
+
+    async def _follow(self, done: Message) -> None:
+        current = done
+        for _ in range(CHAIN_LIMIT):
+            now = self._clock.now()
+            async with self._uow() as uow:
+                following = await uow.messages.claim_next(
+                    current.conversation_id, current.seq, now, now + LEASE
+                )
+                await uow.commit()
+            if following is None:
+                return
+            outcome = await self._deliver_claimed(following)
+            if not outcome.ack:
+                return  # retrying or waiting: its work item takes over
+            current = following
+
+    async def _deliver_claimed(self, message: Message) -> Outcome:
         channel = await self._channels.get(message.tenant_id, message.channel_id)
         if channel is None:
             error = DeliveryError(codes.CHANNEL_DELETED, "the channel was deleted", False)
@@ -139,8 +189,8 @@ class DeliveryWorker:
             return Outcome(ack=False, delay=waited)
         return await self._finish(await self._attempt(message, channel))
 
-    async def _unclaimed(self, item: WorkItem) -> Outcome:
-        """The claim failed: done already (ack) or busy elsewhere (look again soon)."""
+    async def _unclaimed(self, item: WorkItem, looks: int) -> Outcome:
+        """The claim failed: done already (ack) or busy elsewhere (look again later)."""
         async with self._uow() as uow:
             message = await uow.messages.get(item.tenant_id, item.message_id)
         if message is None or not message.pending:
@@ -149,7 +199,8 @@ class DeliveryWorker:
             wait = (message.next_attempt_time - self._clock.now()).total_seconds()
             if wait > BUSY_RETRY_SECONDS:
                 return Outcome(ack=False, delay=wait)
-        return Outcome(ack=False, delay=BUSY_RETRY_SECONDS)
+        delay = min(MAX_BUSY_RETRY_SECONDS, BUSY_RETRY_SECONDS * 2 ** max(0, looks - 1))
+        return Outcome(ack=False, delay=delay)
 
     async def _wait_for_rate(self, channel: ChannelInfo) -> float | None:
         """Take a token from the channel's bucket, waiting briefly; the delay to come back

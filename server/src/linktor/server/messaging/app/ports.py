@@ -49,6 +49,12 @@ class MessageRepository(Protocol):
         and with no earlier pending message in their conversation. Marks them QUEUED."""
         ...
 
+    async def claim_next(
+        self, conversation_id: str, after_seq: int, now: datetime, lease_until: datetime
+    ) -> Message | None:
+        """Claim the conversation's next pending outbound message after ``after_seq``."""
+        ...
+
     async def record(self, results: Sequence[DeliveryResult], now: datetime) -> list[Message]:
         """Store attempts and status changes (never moving a status back); returns the
         messages whose status changed, as they are now."""

@@ -294,6 +294,8 @@ async def test_status_reports_never_move_a_status_back(
             )
             await uow.commit()
         assert read is not None and read.status is MessageStatus.READ
+        # READ implies DELIVERED: its time is filled although DELIVERED was never reported.
+        assert read.deliver_time == now
         assert late_delivered is None
         assert late_failed is None
         assert await status_of(p, seeded.tenant_id, message.id) is MessageStatus.READ

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from linktor.server.messaging.adapters.tables import delivery_attempts, messages
@@ -336,6 +336,12 @@ class SqlMessageRepository:
         }.get(status)
         if stamp:
             values[stamp] = at
+        # A later status implies the earlier ones happened: fill their times when a report
+        # was skipped or arrived out of order (READ before DELIVERED).
+        if status in (MessageStatus.DELIVERED, MessageStatus.READ):
+            values["send_time"] = func.coalesce(messages.c.send_time, at)
+        if status is MessageStatus.READ:
+            values["deliver_time"] = func.coalesce(messages.c.deliver_time, at)
         if status is MessageStatus.FAILED:
             values["error"] = error.to_json() if error else None
             values["lease_until"] = None

@@ -25,6 +25,7 @@ from linktor.server.infra.outbox.relay import OutboxRelay
 from linktor.server.messaging.adapters.uow import SqlMessagingUnitOfWork
 from linktor.server.messaging.app.channels import ChannelInfo
 from linktor.server.messaging.app.delivery import DeliveryWorker
+from linktor.server.messaging.app.quota import MessageQuota
 from linktor.server.messaging.app.send import SendMessage
 from linktor.server.messaging.domain.retry import RetryPolicy
 from linktor.server.shared.channel_types import ChannelType
@@ -198,6 +199,7 @@ async def running_pipeline(
     policy: RetryPolicy | None = None,
     concurrency: int = 64,
     start_worker: bool = True,
+    quota: MessageQuota | None = None,
 ) -> AsyncIterator[Pipeline]:
     clock = SystemClock()
     channels = FakeChannels()
@@ -211,7 +213,7 @@ async def running_pipeline(
     def uow_for(tenant_id: str, *, read_only: bool = False) -> SqlMessagingUnitOfWork:
         return SqlMessagingUnitOfWork(engine, clock, tenant_id=tenant_id, read_only=read_only)
 
-    send = SendMessage(uow_for, channels, clock, on_commit=relay.wake)
+    send = SendMessage(uow_for, channels, clock, on_commit=relay.wake, quota=quota)
     worker = DeliveryWorker(
         lambda: SqlMessagingUnitOfWork(engine, clock, privileged=True),
         bus,

@@ -44,11 +44,15 @@ def fake_adapter_env(log_path: Path, channel_type: str = "sms", **knobs: str) ->
     return env
 
 
-def create_tenant(data_dir: Path, extra_env: dict[str, str] | None = None) -> dict[str, object]:
+def create_tenant(
+    data_dir: Path, extra_env: dict[str, str] | None = None, plan: str = "enterprise"
+) -> dict[str, object]:
+    """A tenant on ``plan`` (enterprise: no message or channel limits to trip over; the plan
+    limits themselves are tested in the identity and messaging suites)."""
     made = subprocess.run(
         [
             sys.executable, "-m", "linktor.server.cli", "tenant", "create",
-            "--name", "Acme", "--owner-email", "owner@acme.example",
+            "--name", "Acme", "--owner-email", "owner@acme.example", "--plan", plan,
         ],
         env=serve_env(data_dir, {"LINKTOR_LOG_LEVEL": "warning", **(extra_env or {})}),
         capture_output=True, text=True, timeout=60, check=False,

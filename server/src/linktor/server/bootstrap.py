@@ -25,6 +25,7 @@ from linktor.server.infra.db.engine import create_engine
 from linktor.server.logs import get_logger
 from linktor.server.media.module import MediaServices, build_media, url_key
 from linktor.server.messaging.adapters.channel_lookup import DirectoryChannelLookup
+from linktor.server.messaging.adapters.plan_quota import PlanMessageQuota
 from linktor.server.messaging.module import MessagingServices, build_messaging
 from linktor.server.plugins.host import PluginHost
 from linktor.server.plugins.port import AdapterProvider
@@ -96,6 +97,7 @@ class Container:
             media=self.media.attachments,
             provider_media=self.media.provider_media,
             media_max_bytes=self.settings.media_max_bytes,
+            quota=PlanMessageQuota(self.identity.plans),
         )
         # After messaging: read receipts and typing go out through its hooks.
         self.inbox = build_inbox(

@@ -30,6 +30,7 @@ from linktor.server.messaging.app.inbound_worker import InboundWorker
 from linktor.server.messaging.app.media import MediaFiles, ProviderMediaIds
 from linktor.server.messaging.app.outbound_media import OutboundMedia
 from linktor.server.messaging.app.queries import MessageQueries
+from linktor.server.messaging.app.quota import MessageQuota
 from linktor.server.messaging.app.receive import ReceiveInbound
 from linktor.server.messaging.app.send import SendMessage
 from linktor.server.messaging.app.sweeper import Sweeper
@@ -101,6 +102,7 @@ def build_messaging(
     media: MediaFiles | None = None,
     provider_media: ProviderMediaIds | None = None,
     media_max_bytes: int = 100 * 1024 * 1024,
+    quota: MessageQuota | None = None,
 ) -> MessagingServices:
     """``media`` and ``provider_media`` (the media context): attachments are checked at
     send, uploaded to adapters before delivery, and inbound media is fetched into storage."""
@@ -131,7 +133,7 @@ def build_messaging(
             bus, channels, adapters, media, scoped, clock, max_bytes=media_max_bytes, on_commit=wake
         )
     return MessagingServices(
-        send=SendMessage(scoped, channels, clock, on_commit=wake, attachments=media),
+        send=SendMessage(scoped, channels, clock, on_commit=wake, attachments=media, quota=quota),
         queries=MessageQueries(lambda tenant_id: scoped(tenant_id, read_only=True)),
         receive=receive,
         relay=relay,

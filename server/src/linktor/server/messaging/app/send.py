@@ -26,6 +26,7 @@ from linktor.server.messaging.app.attachments import resolve_attachments
 from linktor.server.messaging.app.channels import ChannelInfo, ChannelLookup
 from linktor.server.messaging.app.delivery_queue import delivery_row
 from linktor.server.messaging.app.media import MediaFiles
+from linktor.server.messaging.app.quota import MessageQuota, NoQuota
 from linktor.server.messaging.domain.content_kind import plain_text
 from linktor.server.messaging.domain.degrade import adapt
 from linktor.server.messaging.domain.events import MessageCreated
@@ -98,12 +99,14 @@ class SendMessage:
         on_commit: Callable[[], None] = lambda: None,
         *,
         attachments: MediaFiles | None = None,
+        quota: MessageQuota | None = None,
     ) -> None:
         self._uow = uow
         self._channels = channels
         self._clock = clock
         self._on_commit = on_commit
         self._attachments = attachments
+        self._quota: MessageQuota = quota or NoQuota()
 
     async def __call__(self, principal: Principal, command: SendCommand) -> Message:
         if (command.conversation_id is None) == (command.channel_id is None):
@@ -145,6 +148,7 @@ class SendMessage:
                 synced=bool(channel.templates),
             )
         adapted = adapt(command.content, channel.capabilities)
+        allowance = None if command.validate_only else await self._quota.allowance(tenant)
         async with self._uow(tenant) as uow:
             if command.request_id:
                 record = await uow.idempotency.get(
@@ -187,6 +191,8 @@ class SendMessage:
             )
             if command.validate_only:
                 return message
+            if allowance is not None:
+                await self._quota.consume(uow, allowance, tenant)
             await uow.messages.add(message)
             uow.outbox.add(delivery_row(message))
             await uow.events.record(MessageCreated(message))

@@ -18,9 +18,9 @@ from linktor.server.channels.api.mapping import (
 )
 from linktor.server.channels.domain.channel import Channel
 from linktor.server.channels.module import ChannelServices
-from linktor.server.infra.idempotency.store import fingerprint
 from linktor.server.shared import names
 from linktor.server.shared.errors import InvalidArgument
+from linktor.server.shared.idempotency import fingerprint
 from linktor.server.shared.principal import current_principal
 from linktor.v1 import channel_pb2, channel_pb2_grpc
 

@@ -30,7 +30,6 @@ from linktor.server.channels.domain.channel import (
 )
 from linktor.server.identity.app.plans import PlanLimits
 from linktor.server.identity.domain.plan import Limit
-from linktor.server.infra.idempotency.store import ConcurrentRequest, IdempotencyRecord, reused
 from linktor.server.logs import get_logger
 from linktor.server.shared import names
 from linktor.server.shared.channel_types import ChannelType
@@ -41,6 +40,11 @@ from linktor.server.shared.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
+)
+from linktor.server.shared.idempotency import (
+    ConcurrentRequest,
+    IdempotencyRecord,
+    first_result,
 )
 from linktor.server.shared.ids import new_id
 from linktor.server.shared.pagination import PageToken, fingerprint, page_size
@@ -204,18 +208,22 @@ class ChannelAdmin:
     async def _replay(
         self, uow: ChannelUnitOfWork, tenant_id: str, request_id: str, request_hash: str
     ) -> Channel | None:
-        record = await uow.idempotency.get(
-            tenant_id, IDEMPOTENCY_SCOPE, request_id, self._clock.now()
+        name = await first_result(
+            uow.idempotency,
+            tenant_id,
+            IDEMPOTENCY_SCOPE,
+            request_id,
+            request_hash,
+            self._clock.now(),
         )
-        if record is None:
+        if name is None:
             return None
-        if record.request_hash != request_hash:
-            raise reused(IDEMPOTENCY_SCOPE, request_id)
-        channel_id = names.CHANNEL.parse(record.resource_name)["channel"]
         # The first result, even if the channel was deleted since.
-        earlier = await uow.channels.get(tenant_id, channel_id, include_deleted=True)
+        earlier = await uow.channels.get(
+            tenant_id, names.CHANNEL.parse(name)["channel"], include_deleted=True
+        )
         if earlier is None:
-            raise NotFound(f"{record.resource_name} not found")
+            raise NotFound(f"{name} not found")
         return earlier
 
     # ------------------------------------------------------------------ read

@@ -9,8 +9,8 @@ from typing import Protocol, Self
 
 from linktor.server.channels.domain.channel import Channel
 from linktor.server.channels.domain.template import MessageTemplate
-from linktor.server.infra.idempotency.store import IdempotencyRecord
 from linktor.server.shared.channel_types import ChannelType
+from linktor.server.shared.idempotency import IdempotencyRecord
 
 
 class ChannelRepository(Protocol):

@@ -21,9 +21,9 @@ from linktor.server.contacts.app.contacts import ContactAdmin
 from linktor.server.contacts.app.merge import ContactMerger
 from linktor.server.contacts.app.ports import ContactFilter
 from linktor.server.contacts.domain.fields import validate_fields
-from linktor.server.infra.idempotency.store import fingerprint
 from linktor.server.shared import names
 from linktor.server.shared.errors import InvalidArgument
+from linktor.server.shared.idempotency import fingerprint
 from linktor.server.shared.principal import current_principal
 from linktor.server.shared.validation import Violations
 from linktor.v1 import common_pb2, contact_pb2, contact_pb2_grpc

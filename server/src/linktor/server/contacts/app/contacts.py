@@ -13,7 +13,6 @@ from linktor.server.contacts.domain.contact import Contact, Identity, normalize_
 from linktor.server.contacts.domain.events import ContactCreated, ContactDeleted, ContactUpdated
 from linktor.server.contacts.domain.fields import ContactFields, apply_fields, validate_fields
 from linktor.server.conversations.domain.events import ConversationDeleted
-from linktor.server.infra.idempotency.store import ConcurrentRequest, IdempotencyRecord, reused
 from linktor.server.shared.channel_types import ChannelType
 from linktor.server.shared.clock import Clock
 from linktor.server.shared.errors import (
@@ -21,6 +20,11 @@ from linktor.server.shared.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
+)
+from linktor.server.shared.idempotency import (
+    ConcurrentRequest,
+    IdempotencyRecord,
+    first_result,
 )
 from linktor.server.shared.ids import new_id
 from linktor.server.shared.names import CONTACT
@@ -98,12 +102,11 @@ class ContactAdmin:
             now = self._clock.now()
             async with self._store.scoped(tenant_id) as uow:
                 if request_id:
-                    record = await uow.idempotency.get(tenant_id, CREATE_SCOPE, request_id, now)
-                    if record is not None:
-                        if record.request_hash != request_hash:
-                            raise reused(CREATE_SCOPE, request_id)
-                        first = CONTACT.parse(record.resource_name)["contact"]
-                        return await load_contact(uow, tenant_id, first)
+                    name = await first_result(
+                        uow.idempotency, tenant_id, CREATE_SCOPE, request_id, request_hash, now
+                    )
+                    if name is not None:
+                        return await load_contact(uow, tenant_id, CONTACT.parse(name)["contact"])
                 stamped = tuple(replace(i, create_time=now) for i in identities)
                 contact = apply_fields(
                     Contact(new_id(), tenant_id, "", now, now, identities=stamped), values, now

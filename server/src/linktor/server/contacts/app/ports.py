@@ -12,8 +12,8 @@ from typing import Protocol
 
 from linktor.server.contacts.domain.contact import Contact
 from linktor.server.conversations.app.ports import ConversationsUnitOfWork
-from linktor.server.infra.idempotency.store import IdempotencyRecord
 from linktor.server.shared.channel_types import ChannelType
+from linktor.server.shared.idempotency import IdempotencyRecord
 
 
 class ContactRepository(Protocol):

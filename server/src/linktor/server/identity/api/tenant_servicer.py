@@ -14,9 +14,9 @@ from linktor.server.identity.api.mapping import (
     tenant_to_proto,
 )
 from linktor.server.identity.app.tenants import TenantAdmin
-from linktor.server.infra.idempotency.store import fingerprint
 from linktor.server.shared import names
 from linktor.server.shared.errors import InvalidArgument
+from linktor.server.shared.idempotency import fingerprint
 from linktor.server.shared.principal import current_principal
 from linktor.v1 import tenant_pb2, tenant_pb2_grpc
 

@@ -14,9 +14,9 @@ from linktor.server.identity.api.mapping import (
     user_to_proto,
 )
 from linktor.server.identity.app.users import UserAdmin
-from linktor.server.infra.idempotency.store import fingerprint
 from linktor.server.shared import names
 from linktor.server.shared.errors import InvalidArgument
+from linktor.server.shared.idempotency import fingerprint
 from linktor.server.shared.principal import current_principal
 from linktor.v1 import user_pb2, user_pb2_grpc
 

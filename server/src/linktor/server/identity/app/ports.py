@@ -13,7 +13,7 @@ from linktor.server.identity.domain.operator import OperatorKey
 from linktor.server.identity.domain.session import AccessClaims, RefreshToken
 from linktor.server.identity.domain.tenant import Tenant, TenantState
 from linktor.server.identity.domain.user import Membership, User
-from linktor.server.infra.idempotency.store import IdempotencyRecord
+from linktor.server.shared.idempotency import IdempotencyRecord
 
 
 class TenantRepository(Protocol):

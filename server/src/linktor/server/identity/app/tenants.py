@@ -28,9 +28,13 @@ from linktor.server.identity.domain.user import (
     normalize_email,
     validate_password,
 )
-from linktor.server.infra.idempotency.store import ConcurrentRequest, IdempotencyRecord, reused
 from linktor.server.shared.clock import Clock
 from linktor.server.shared.errors import InvalidArgument, NotFound, PermissionDenied
+from linktor.server.shared.idempotency import (
+    ConcurrentRequest,
+    IdempotencyRecord,
+    first_result,
+)
 from linktor.server.shared.names import TENANT
 from linktor.server.shared.pagination import PageToken, fingerprint, page_size
 from linktor.server.shared.principal import Principal, Role
@@ -126,14 +130,15 @@ class TenantAdmin:
     async def _replay(
         self, uow: IdentityUnitOfWork, request_id: str, request_hash: str
     ) -> Tenant | None:
-        record = await uow.idempotency.get(
-            OPERATOR_KEYS, CREATE_TENANT, request_id, self._clock.now()
+        name = await first_result(
+            uow.idempotency,
+            OPERATOR_KEYS,
+            CREATE_TENANT,
+            request_id,
+            request_hash,
+            self._clock.now(),
         )
-        if record is None:
-            return None
-        if record.request_hash != request_hash:
-            raise reused(CREATE_TENANT, request_id)
-        return await self._load(uow, TENANT.parse(record.resource_name)["tenant"])
+        return None if name is None else await self._load(uow, TENANT.parse(name)["tenant"])
 
     async def get(self, principal: Principal, tenant_id: str) -> Tenant:
         tenant_id = principal.own_tenant(tenant_id, f"tenants/{tenant_id}")

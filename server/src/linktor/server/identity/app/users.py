@@ -20,7 +20,6 @@ from linktor.server.identity.domain.user import (
     validate_display_name,
     validate_password,
 )
-from linktor.server.infra.idempotency.store import ConcurrentRequest, IdempotencyRecord, reused
 from linktor.server.shared.clock import Clock
 from linktor.server.shared.errors import (
     Aborted,
@@ -28,6 +27,11 @@ from linktor.server.shared.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+)
+from linktor.server.shared.idempotency import (
+    ConcurrentRequest,
+    IdempotencyRecord,
+    first_result,
 )
 from linktor.server.shared.ids import new_id
 from linktor.server.shared.names import USER
@@ -171,12 +175,10 @@ class UserAdmin:
         self, uow: IdentityUnitOfWork, tenant_id: str, request_id: str, request_hash: str
     ) -> Membership | None:
         """The user a first call with ``request_id`` created, if there was one."""
-        record = await uow.idempotency.get(tenant_id, CREATE_USER, request_id, self._clock.now())
-        if record is None:
-            return None
-        if record.request_hash != request_hash:
-            raise reused(CREATE_USER, request_id)
-        return await self._load(uow, tenant_id, USER.parse(record.resource_name)["user"])
+        name = await first_result(
+            uow.idempotency, tenant_id, CREATE_USER, request_id, request_hash, self._clock.now()
+        )
+        return None if name is None else await self._load(uow, tenant_id, USER.parse(name)["user"])
 
     async def _load(self, uow: IdentityUnitOfWork, tenant_id: str, user_id: str) -> Membership:
         member = await uow.memberships.get(tenant_id, user_id)

@@ -1,55 +1,20 @@
-"""Idempotency keys in the database, scoped per tenant and operation.
-
-A use case first looks the key up: a hit with the same request fingerprint returns the first
-result; a hit with another fingerprint is refused (AIP-155). On a miss it does its work and
-stores the key in the SAME transaction, so the key exists if and only if the work was
-committed. Two concurrent first calls race on the primary key: the loser's insert fails with
-:class:`ConcurrentRequest` and it retries from the lookup, which then finds the winner's result.
-"""
+"""Idempotency keys in the database, scoped per tenant and operation (the rules are in
+``linktor.server.shared.idempotency``)."""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from google.protobuf.message import Message as ProtoMessage
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from linktor.server.infra.idempotency.table import idempotency_keys
-from linktor.server.shared.errors import AlreadyExists
-
-# Keys are kept at least this long (DESIGN §4 asks for 24 hours).
-DEFAULT_TTL = timedelta(hours=48)
-
-
-class ConcurrentRequest(Exception):
-    """Another call with the same key committed first; look the key up again."""
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    request_hash: str
-    resource_name: str
-
-
-def fingerprint(request: ProtoMessage, *, ignore: tuple[str, ...] = ("request_id",)) -> str:
-    """A stable hash of a request without its idempotency key and other ignored fields."""
-    copy = type(request)()
-    copy.CopyFrom(request)
-    for name in ignore:
-        copy.ClearField(name)
-    return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
-
-
-def reused(scope: str, key: str) -> AlreadyExists:
-    return AlreadyExists(
-        f"request_id {key!r} was already used for a different {scope} request",
-        reason="REQUEST_ID_REUSED",
-        metadata={"request_id": key},
-    )
+from linktor.server.shared.idempotency import (
+    DEFAULT_TTL,
+    ConcurrentRequest,
+    IdempotencyRecord,
+)
 
 
 class SqlIdempotencyStore:

@@ -7,12 +7,12 @@ from typing import Any
 
 import grpc
 
-from linktor.server.infra.idempotency.store import fingerprint
 from linktor.server.messaging.api.mapping import message_to_proto
 from linktor.server.messaging.app.queries import MessageQueries
 from linktor.server.messaging.app.send import SendCommand, SendMessage
 from linktor.server.shared import names
 from linktor.server.shared.errors import InvalidArgument
+from linktor.server.shared.idempotency import fingerprint
 from linktor.server.shared.principal import current_principal
 from linktor.v1 import message_pb2, message_pb2_grpc
 

@@ -16,11 +16,6 @@ from typing import Protocol
 from linktor.server.contacts.app.resolve import resolve_contact
 from linktor.server.conversations.domain.conversation import Conversation
 from linktor.server.conversations.domain.events import ConversationCreated
-from linktor.server.infra.idempotency.store import (
-    ConcurrentRequest,
-    IdempotencyRecord,
-    reused,
-)
 from linktor.server.messaging.adapters.uow import SqlMessagingUnitOfWork
 from linktor.server.messaging.app.attachments import resolve_attachments
 from linktor.server.messaging.app.channels import ChannelInfo, ChannelLookup
@@ -40,6 +35,11 @@ from linktor.server.shared.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+)
+from linktor.server.shared.idempotency import (
+    ConcurrentRequest,
+    IdempotencyRecord,
+    first_result,
 )
 from linktor.server.shared.ids import new_id
 from linktor.server.shared.principal import Principal
@@ -151,15 +151,17 @@ class SendMessage:
         allowance = None if command.validate_only else await self._quota.allowance(tenant)
         async with self._uow(tenant) as uow:
             if command.request_id:
-                record = await uow.idempotency.get(
-                    tenant, IDEMPOTENCY_SCOPE, command.request_id, now
+                name = await first_result(
+                    uow.idempotency,
+                    tenant,
+                    IDEMPOTENCY_SCOPE,
+                    command.request_id,
+                    command.request_hash,
+                    now,
                 )
-                if record is not None:
-                    if record.request_hash != command.request_hash:
-                        raise reused(IDEMPOTENCY_SCOPE, command.request_id)
-                    first = await uow.messages.get(tenant, record.resource_name.rsplit("/", 1)[-1])
-                    if first is not None:
-                        return first
+                first = await uow.messages.get(tenant, name.rsplit("/", 1)[-1]) if name else None
+                if first is not None:
+                    return first
             conversation = await self._target(uow, command, channel, now)
             self._check_reply_window(conversation, channel, command.content, now)
             await self._check_references(uow, command, conversation)

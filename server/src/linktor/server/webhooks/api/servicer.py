@@ -8,9 +8,9 @@ from typing import Any
 import grpc
 from google.protobuf import empty_pb2
 
-from linktor.server.infra.idempotency.store import fingerprint
 from linktor.server.shared import names
 from linktor.server.shared.errors import InvalidArgument
+from linktor.server.shared.idempotency import fingerprint
 from linktor.server.shared.principal import current_principal
 from linktor.server.shared.proto_time import from_timestamp
 from linktor.server.webhooks.api.mapping import (

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from linktor.server.identity.app.plans import PlanLimits
-from linktor.server.infra.idempotency.store import ConcurrentRequest, IdempotencyRecord, reused
 from linktor.server.logs import get_logger
 from linktor.server.shared import names
 from linktor.server.shared.clock import Clock
@@ -22,6 +21,11 @@ from linktor.server.shared.errors import (
     FieldViolation,
     InvalidArgument,
     NotFound,
+)
+from linktor.server.shared.idempotency import (
+    ConcurrentRequest,
+    IdempotencyRecord,
+    first_result,
 )
 from linktor.server.shared.ids import new_id
 from linktor.server.shared.pagination import PageToken, fingerprint, page_size
@@ -182,14 +186,17 @@ class EndpointAdmin:
     async def _replay(
         self, uow: WebhookUnitOfWork, tenant_id: str, request_id: str, request_hash: str
     ) -> WithSecret | None:
-        record = await uow.idempotency.get(
-            tenant_id, IDEMPOTENCY_SCOPE, request_id, self._clock.now()
+        name = await first_result(
+            uow.idempotency,
+            tenant_id,
+            IDEMPOTENCY_SCOPE,
+            request_id,
+            request_hash,
+            self._clock.now(),
         )
-        if record is None:
+        if name is None:
             return None
-        if record.request_hash != request_hash:
-            raise reused(IDEMPOTENCY_SCOPE, request_id)
-        endpoint_id = names.WEBHOOK_ENDPOINT.parse(record.resource_name)["webhook_endpoint"]
+        endpoint_id = names.WEBHOOK_ENDPOINT.parse(name)["webhook_endpoint"]
         endpoint = await load_endpoint(uow, tenant_id, endpoint_id)
         return WithSecret(endpoint, self._secrets.current(endpoint))
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from linktor.server.infra.idempotency.store import IdempotencyRecord
 from linktor.server.shared.domain_events import EventRecorder
+from linktor.server.shared.idempotency import IdempotencyRecord
 from linktor.server.webhooks.domain.delivery import (
     Attempt,
     Delivery,

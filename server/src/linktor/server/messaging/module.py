@@ -125,7 +125,7 @@ def build_messaging(
     def reader_uow(tenant_id: str) -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, tenant_id=tenant_id, read_only=True)
 
-    receive = ReceiveInbound(scoped, clock, hub.publish_ephemeral)
+    receive = ReceiveInbound(scoped, clock, hub.publish_ephemeral, on_commit=wake)
     outbound_media = inbound_media = None
     if media is not None and provider_media is not None:
         outbound_media = OutboundMedia(media, provider_media, clock)

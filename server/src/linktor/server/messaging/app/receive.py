@@ -66,10 +66,13 @@ class ReceiveInbound:
         uow: Callable[[str], SqlMessagingUnitOfWork],
         clock: Clock,
         ephemeral: EphemeralPublisher,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._ephemeral = ephemeral
+        # Wakes the outbox relay: the events just stored go out now, not at its next poll.
+        self._on_commit = on_commit
 
     async def __call__(
         self, channel: ChannelInfo, events: Sequence[adapter_pb2.InboundEvent]
@@ -97,6 +100,8 @@ class ReceiveInbound:
                     if read is not None:
                         ephemeral.append(read)
             await uow.commit()
+        if self._on_commit is not None:
+            self._on_commit()
         for item in ephemeral:
             if item.ByteSize():
                 await self._ephemeral(channel.tenant_id, item)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
@@ -25,8 +25,6 @@ from linktor.server.shared.ids import new_id
 from linktor.v1 import content_pb2
 
 _PENDING = [s.value for s in PENDING]
-# A message scheduled for a retry may be taken this much early (clock skew between replicas).
-_RETRY_TOLERANCE = timedelta(seconds=1)
 
 
 def _content(raw: bytes | None) -> content_pb2.MessageContent | None:
@@ -191,9 +189,13 @@ class SqlMessageRepository:
                 messages.c.direction == Direction.OUTBOUND.value,
                 messages.c.status.in_(_PENDING),
                 or_(messages.c.lease_until.is_(None), messages.c.lease_until < now),
+                # Never early, not even by a little: a retry is scheduled no sooner than the
+                # provider's retry_after, and an older work item of the message (e.g. one
+                # that found it busy) may come back before that time. A replica whose clock
+                # lags only waits a bit longer (the unclaimed path reschedules it).
                 or_(
                     messages.c.next_attempt_time.is_(None),
-                    messages.c.next_attempt_time <= now + _RETRY_TOLERANCE,
+                    messages.c.next_attempt_time <= now,
                 ),
                 ~blocked,
             )

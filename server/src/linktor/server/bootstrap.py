@@ -26,6 +26,7 @@ from linktor.server.logs import get_logger
 from linktor.server.media.module import MediaServices, build_media, url_key
 from linktor.server.messaging.adapters.channel_lookup import DirectoryChannelLookup
 from linktor.server.messaging.adapters.plan_quota import PlanMessageQuota
+from linktor.server.messaging.domain.retry import RetryPolicy
 from linktor.server.messaging.module import MessagingServices, build_messaging
 from linktor.server.plugins.host import PluginHost
 from linktor.server.plugins.port import AdapterProvider
@@ -98,6 +99,11 @@ class Container:
             provider_media=self.media.provider_media,
             media_max_bytes=self.settings.media_max_bytes,
             quota=PlanMessageQuota(self.identity.plans),
+            retry_policy=RetryPolicy(
+                base_seconds=self.settings.delivery_retry_base_seconds,
+                max_delay_seconds=self.settings.delivery_retry_max_delay_seconds,
+                max_attempts=self.settings.delivery_max_attempts,
+            ),
         )
         # After messaging: read receipts and typing go out through its hooks.
         self.inbox = build_inbox(

@@ -172,6 +172,16 @@ class Settings(BaseSettings):
         le=4 * 1024 * 1024 * 1024,
         description="Largest attachment (upload route, media received from contacts).",
     )
+    # Delivery retries (docs/messaging.md, Delivery): exponential backoff with full jitter.
+    delivery_retry_base_seconds: float = Field(
+        1.0, gt=0, le=3600, description="Delay after a first failed delivery attempt."
+    )
+    delivery_retry_max_delay_seconds: float = Field(
+        300.0, gt=0, le=86_400, description="Longest delay between two delivery attempts."
+    )
+    delivery_max_attempts: int = Field(
+        12, ge=1, le=1000, description="Attempts before a message is FAILED."
+    )
     # Adapter plugins (docs/adapters.md).
     adapter_commands: dict[str, list[str]] = Field(
         default_factory=dict,

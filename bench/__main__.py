@@ -35,9 +35,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run(name: str) -> dict[str, Any]:
-    module = importlib.import_module(f"bench.{name}.run")
-    result: dict[str, Any] = module.main()
+def record(name: str, result: dict[str, Any]) -> Path:
+    """Stamp ``result`` (time, machine), print it and write results/<name>-<UTC date>.json;
+    also for benchmarks run with their own options (`python -m bench.<name>.run ...`)."""
     result.setdefault("benchmark", name)
     result["recorded_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     result["machine"] = machine()
@@ -46,6 +46,13 @@ def run(name: str) -> dict[str, Any]:
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     print(f"recorded {path.relative_to(RESULTS.parent.parent)}", file=sys.stderr)
+    return path
+
+
+def run(name: str) -> dict[str, Any]:
+    module = importlib.import_module(f"bench.{name}.run")
+    result: dict[str, Any] = module.main()
+    record(name, result)
     return result
 
 

@@ -6,6 +6,7 @@ from the visitor, and a reconnect resuming without loss or duplicates."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
@@ -73,8 +74,10 @@ def test_visitor_and_agent_talk_through_the_socket(
                     )
                     if got.status == message_pb2.MESSAGE_STATUS_READ:
                         break
-                    assert time.monotonic() < deadline, got.status
-                    await asyncio.sleep(0.1)
+                    errors = [f for f in visitor.frames if f.get("type") == "error"]
+                    assert time.monotonic() < deadline, (got.status, errors)
+                    with contextlib.suppress(TimeoutError):  # keeps reading frames meanwhile
+                        await visitor.next("error", timeout=0.1)
 
                 # Away: the agent writes twice; back with after=last seq: both, once each.
                 await visitor.close()

@@ -15,7 +15,7 @@ from lktest.platform import client_for, create_tenant
 from lktest.serve import running_serve
 from lktest.webchat import Visitor, channel_key, create_webchat_channel
 
-from linktor.v1 import content_pb2, event_pb2, message_pb2
+from linktor.v1 import common_pb2, content_pb2, conversation_pb2, event_pb2, message_pb2
 
 pytestmark = pytest.mark.e2e
 
@@ -118,3 +118,11 @@ def test_visitor_and_agent_talk_through_the_socket(
             events.cancel()  # type: ignore[no-untyped-call]
             assert inbound.message.content.text.body == "hello <b>there</b>"
             assert inbound.message.sender.display_name == "Ana <script>"
+            # An ordinary conversation in the inbox, with the visitor as its contact.
+            listed = client.conversations.ListConversations(
+                conversation_pb2.ListConversationsRequest(parent=client.tenant),
+                metadata=client.metadata,
+            )
+            (conversation,) = [c for c in listed.conversations if c.channel == channel.name]
+            assert conversation.channel_type == common_pb2.CHANNEL_TYPE_WEBCHAT
+            assert conversation.contact_display_name == "Ana <script>"

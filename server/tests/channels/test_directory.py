@@ -3,13 +3,15 @@ state following adapter health, on both backends."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from google.protobuf import field_mask_pb2
 from lktest.channels import WEBCHAT, WHATSAPP, ChannelServer, template
 from lktest.identity import bearer
 from sqlalchemy import update
 
-from linktor.server.channels.adapters.sql import SqlChannelStore
+from linktor.server.channels.adapters.sql import SqlChannelStore, SqlChannelUnitOfWork
 from linktor.server.channels.adapters.tables import channels as channels_table
 from linktor.server.channels.app.capabilities import AdapterCapabilities
 from linktor.server.channels.app.channel_secrets import ChannelSecrets
@@ -125,6 +127,38 @@ async def test_staleness_is_bounded_by_the_ttl(chs: ChannelServer) -> None:
     assert (await directory.get(*ids_of(made.name))).state is ChannelState.ACTIVE  # type: ignore[union-attr]
     now[0] += 0.2
     assert (await directory.get(*ids_of(made.name))).state is ChannelState.DISABLED  # type: ignore[union-attr]
+
+
+class CountingStore(SqlChannelStore):
+    """Counts the units of work the directory opens (one per load)."""
+
+    loads = 0
+
+    def scoped(self, tenant_id: str) -> SqlChannelUnitOfWork:
+        self.loads += 1
+        return super().scoped(tenant_id)
+
+    def privileged(self) -> SqlChannelUnitOfWork:
+        self.loads += 1
+        return super().privileged()
+
+
+async def test_callers_missing_at_once_share_one_load(chs: ChannelServer) -> None:
+    tenant = await chs.ids.tenant()
+    made = await create(chs, tenant)
+    store = CountingStore(chs.engine)
+    directory = ChannelDirectory(
+        store,
+        AdapterCapabilities(chs.adapters),
+        ChannelSecrets(chs.box),
+        WebhookUrls(PUBLIC_URL),
+    )
+    token = made.webhook_url.rsplit("/", 1)[1]
+    by_token = await asyncio.gather(*(directory.by_webhook_token(token) for _ in range(20)))
+    assert store.loads == 1 and {r.name for r in by_token if r} == {made.name}
+    directory.forget_all()
+    by_id = await asyncio.gather(*(directory.get(*ids_of(made.name)) for _ in range(20)))
+    assert store.loads == 2 and {r.name for r in by_id if r} == {made.name}
 
 
 async def test_capabilities_of_an_adapter_never_reached(chs: ChannelServer) -> None:

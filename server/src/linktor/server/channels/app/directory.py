@@ -5,7 +5,9 @@ type, state, adapter address, effective rate limit, capabilities, templates and 
 decrypted ChannelConfig for adapter calls. They ask per message, so answers are cached in
 process.
 
-Staleness bound: an answer is at most ``ttl`` seconds old (default 5). Changes made through
+Staleness bound: an answer is at most ``ttl`` seconds old (default 5). When an entry expires
+under load, the callers that miss it at the same time share one load (single flight) rather
+than each taking a database connection for the same rows. Changes made through
 this process's use cases drop the cached entry at once; changes made on another replica (or
 by the adapter-health hook there) are seen within ``ttl``. Capabilities are the adapter's
 last declaration (see capabilities.py).
@@ -13,8 +15,9 @@ last declaration (see capabilities.py).
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from linktor.adapter.v1 import adapter_pb2
@@ -102,6 +105,7 @@ class ChannelDirectory:
         # Tokens never change, so token -> channel is kept as long as the channel entry;
         # unknown tokens (scanners, old URLs) are remembered as None for ``ttl`` too.
         self._by_token: TtlCache[str, tuple[str, str] | None] = TtlCache(ttl, clock=clock)
+        self._loading: dict[object, asyncio.Future[ChannelRuntime | None]] = {}
 
     async def get(self, tenant_id: str, channel_id: str) -> ChannelRuntime | None:
         """The channel, or None when it does not exist or is deleted. Unavailable when its
@@ -109,16 +113,42 @@ class ChannelDirectory:
         found, runtime = self._by_channel.get((tenant_id, channel_id))
         if found:
             return runtime
+        return await self._single(
+            (tenant_id, channel_id), lambda: self._load(tenant_id, channel_id)
+        )
+
+    async def _load(self, tenant_id: str, channel_id: str) -> ChannelRuntime | None:
         async with self._store.scoped(tenant_id) as uow:
             channel = await uow.channels.get(tenant_id, channel_id)
             templates = await uow.templates.list(tenant_id, channel_id) if channel else []
         return await self._remember((tenant_id, channel_id), channel, templates)
+
+    async def _single(
+        self, key: object, load: Callable[[], Awaitable[ChannelRuntime | None]]
+    ) -> ChannelRuntime | None:
+        """``load()``, shared by every caller asking for ``key`` while it runs."""
+        future = self._loading.get(key)
+        if future is None:
+            future = asyncio.ensure_future(load())
+            self._loading[key] = future
+
+            def done(f: asyncio.Future[ChannelRuntime | None]) -> None:
+                self._loading.pop(key, None)
+                if not f.cancelled():
+                    f.exception()  # seen: a caller that went away must not leave it unread
+
+            future.add_done_callback(done)
+        # Shielded: one caller giving up does not cancel the load the others wait for.
+        return await asyncio.shield(future)
 
     async def by_webhook_token(self, token: str) -> ChannelRuntime | None:
         """The channel whose webhook URL ends with ``token`` (any tenant), or None."""
         found, key = self._by_token.get(token)
         if found:
             return None if key is None else await self.get(*key)
+        return await self._single(("token", token), lambda: self._load_by_token(token))
+
+    async def _load_by_token(self, token: str) -> ChannelRuntime | None:
         async with self._store.privileged() as uow:
             channel = await uow.channels.get_by_webhook_token(token)
             templates = await uow.templates.list(channel.tenant_id, channel.id) if channel else []

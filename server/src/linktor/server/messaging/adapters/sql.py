@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from linktor.server.messaging.adapters.sql_statuses import bulk_statement, known_provider_ids, waves
 from linktor.server.messaging.adapters.tables import delivery_attempts, messages
-from linktor.server.messaging.app.ports import DeliveryResult
+from linktor.server.messaging.app.ports import DeliveryResult, StatusReport
 from linktor.server.messaging.domain.errors import DeliveryError
 from linktor.server.messaging.domain.message import Attempt, Message, Sender
 from linktor.server.messaging.domain.status import (
@@ -359,6 +360,26 @@ class SqlMessageRepository:
         )
         row = (await self._conn.execute(statement)).one_or_none()
         return None if row is None else message_from_row(row)
+
+    async def apply_statuses(self, reports: Sequence[StatusReport]) -> list[Message | None]:
+        changed: list[Message | None] = [None] * len(reports)
+        for wave in waves(reports):
+            if self._conn.dialect.name != "postgresql":
+                for i in wave:
+                    r = reports[i]
+                    changed[i] = await self.apply_status(
+                        r.channel_id, r.provider_message_id, r.status, r.at, r.error
+                    )
+                continue
+            rows = await self._conn.execute(bulk_statement([reports[i] for i in wave]))
+            by_key = {(row.channel_id, row.provider_message_id): row for row in rows}
+            for i in wave:
+                row = by_key.get((reports[i].channel_id, reports[i].provider_message_id))
+                changed[i] = None if row is None else message_from_row(row)
+        return changed
+
+    async def known_provider_ids(self, channel_id: str, provider_ids: Sequence[str]) -> set[str]:
+        return await known_provider_ids(self._conn, channel_id, provider_ids)
 
     async def stale(self, older_than: datetime, limit: int) -> list[Message]:
         query = (

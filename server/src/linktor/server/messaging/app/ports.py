@@ -27,6 +27,17 @@ class DeliveryResult:
     next_attempt_time: datetime | None = None
 
 
+@dataclass(frozen=True)
+class StatusReport:
+    """A provider's report that an outbound message took a new status."""
+
+    channel_id: str
+    provider_message_id: str
+    status: MessageStatus
+    at: datetime
+    error: DeliveryError | None = None
+
+
 class MessageRepository(Protocol):
     async def add(self, message: Message) -> None: ...
 
@@ -73,6 +84,15 @@ class MessageRepository(Protocol):
         error: DeliveryError | None,
     ) -> Message | None:
         """Apply a provider status report; the message as it is now when it changed."""
+        ...
+
+    async def apply_statuses(self, reports: Sequence[StatusReport]) -> list[Message | None]:
+        """Apply reports as if one by one in order; per report, the message as it is after
+        it when it changed it, else None."""
+        ...
+
+    async def known_provider_ids(self, channel_id: str, provider_ids: Sequence[str]) -> set[str]:
+        """Which of ``provider_ids`` name a message of the channel."""
         ...
 
     async def stale(self, older_than: datetime, limit: int) -> list[Message]:

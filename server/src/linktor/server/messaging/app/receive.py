@@ -1,6 +1,6 @@
 """ReceiveInbound: store what contacts sent and apply what providers reported (DESIGN §4).
 
-For each event of a webhook, in order, in one transaction per batch:
+For each event of a webhook, in order, in one transaction per group of webhooks of a tenant:
 - an inbound message is stored once (unique on channel + provider message id, so provider
   redeliveries are dropped), attached to the contact owning the sender's address (created on
   first contact) and to the conversation of that contact on the channel (created, or reopened
@@ -12,6 +12,7 @@ For each event of a webhook, in order, in one transaction per batch:
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from linktor.server.conversations.domain.conversation import Conversation
 from linktor.server.conversations.domain.events import ConversationCreated, ConversationUpdated
 from linktor.server.messaging.adapters.uow import SqlMessagingUnitOfWork
 from linktor.server.messaging.app.channels import ChannelInfo
+from linktor.server.messaging.app.ports import StatusReport
 from linktor.server.messaging.domain.content_kind import plain_text
 from linktor.server.messaging.domain.errors import DeliveryError
 from linktor.server.messaging.domain.events import MessageCreated, MessageUpdated
@@ -77,35 +79,52 @@ class ReceiveInbound:
     async def __call__(
         self, channel: ChannelInfo, events: Sequence[adapter_pb2.InboundEvent]
     ) -> ReceiveResult:
-        result = ReceiveResult()
+        (result,) = await self.many([(channel, events)])
+        return result
+
+    async def many(
+        self, work: Sequence[tuple[ChannelInfo, Sequence[adapter_pb2.InboundEvent]]]
+    ) -> list[ReceiveResult]:
+        """Several webhooks' events of ONE tenant in one transaction, in order; one result
+        per item. Status reports are applied together at the end (one statement per wave,
+        see SqlMessageRepository.apply_statuses): they touch only outbound messages, which
+        the other events neither create nor change, except read receipts, which are
+        applied where they stand."""
+        tenants = {channel.tenant_id for channel, _ in work}
+        if len(tenants) != 1:
+            raise ValueError("ReceiveInbound.many takes the work of one tenant")
+        (tenant_id,) = tenants
+        results = [ReceiveResult() for _ in work]
         ephemeral: list[event_pb2.Event] = []
-        async with self._uow(channel.tenant_id) as uow:
-            for event in events:
-                kind = event.WhichOneof("kind")
-                if kind == "message":
-                    if await self._message(uow, channel, event.message):
-                        result.stored += 1
-                    else:
-                        result.duplicates += 1
-                elif kind == "status":
-                    applied = await self._status(uow, channel, event.status)
-                    if applied is None:
-                        result.unmatched.append(event)
-                    elif applied:
-                        result.statuses_applied += 1
-                elif kind == "typing":
-                    ephemeral.append(await self._typing(uow, channel, event.typing))
-                elif kind == "read":
-                    read = await self._read(uow, channel, event.read)
-                    if read is not None:
-                        ephemeral.append(read)
+        statuses: list[tuple[int, adapter_pb2.InboundEvent, StatusReport]] = []
+        async with self._uow(tenant_id) as uow:
+            for index, (channel, events) in enumerate(work):
+                result = results[index]
+                for event in events:
+                    kind = event.WhichOneof("kind")
+                    if kind == "message":
+                        if await self._message(uow, channel, event.message):
+                            result.stored += 1
+                        else:
+                            result.duplicates += 1
+                    elif kind == "status":
+                        report = self._report(channel, event.status)
+                        if report is not None:
+                            statuses.append((index, event, report))
+                    elif kind == "typing":
+                        ephemeral.append(await self._typing(uow, channel, event.typing))
+                    elif kind == "read":
+                        read = await self._read(uow, channel, event.read)
+                        if read is not None:
+                            ephemeral.append(read)
+            await self._statuses(uow, statuses, results)
             await uow.commit()
         if self._on_commit is not None:
             self._on_commit()
         for item in ephemeral:
             if item.ByteSize():
-                await self._ephemeral(channel.tenant_id, item)
-        return result
+                await self._ephemeral(tenant_id, item)
+        return results
 
     async def _conversation(
         self, uow: SqlMessagingUnitOfWork, channel: ChannelInfo, address: str, display_name: str
@@ -211,13 +230,13 @@ class ReceiveInbound:
         await uow.events.record(ConversationUpdated(conversation))
         return True
 
-    async def _status(
-        self, uow: SqlMessagingUnitOfWork, channel: ChannelInfo, report: adapter_pb2.StatusUpdate
-    ) -> bool | None:
-        """True: applied; False: known message, nothing to change; None: unknown message."""
+    def _report(
+        self, channel: ChannelInfo, report: adapter_pb2.StatusUpdate
+    ) -> StatusReport | None:
+        """The status change a provider reported; None when it names no known status."""
         status = _STATUS.get(report.status)
         if status is None or not report.provider_message_id:
-            return False
+            return None
         error = None
         if status is MessageStatus.FAILED and report.HasField("error"):
             e = report.error
@@ -229,14 +248,34 @@ class ReceiveInbound:
                 e.provider_message,
             )
         at = _time(report.time, self._clock.now())
-        changed = await uow.messages.apply_status(
-            channel.id, report.provider_message_id, status, at, error
-        )
-        if changed is not None:
-            await uow.events.record(MessageUpdated(changed))
-            return True
-        known = await uow.messages.by_provider_id(channel.id, report.provider_message_id)
-        return None if known is None else False
+        return StatusReport(channel.id, report.provider_message_id, status, at, error)
+
+    async def _statuses(
+        self,
+        uow: SqlMessagingUnitOfWork,
+        statuses: Sequence[tuple[int, adapter_pb2.InboundEvent, StatusReport]],
+        results: Sequence[ReceiveResult],
+    ) -> None:
+        """Apply status reports; a report for a message whose provider id is not known yet
+        comes back in its result's ``unmatched`` (to retry)."""
+        if not statuses:
+            return
+        changed = await uow.messages.apply_statuses([report for _, _, report in statuses])
+        missed: dict[str, list[str]] = defaultdict(list)
+        for (_, _, report), message in zip(statuses, changed, strict=True):
+            if message is None:
+                missed[report.channel_id].append(report.provider_message_id)
+            else:
+                await uow.events.record(MessageUpdated(message))
+        known: set[tuple[str, str]] = set()
+        for channel_id, ids in missed.items():
+            found = await uow.messages.known_provider_ids(channel_id, ids)
+            known.update((channel_id, pid) for pid in found)
+        for (index, event, report), message in zip(statuses, changed, strict=True):
+            if message is not None:
+                results[index].statuses_applied += 1
+            elif (report.channel_id, report.provider_message_id) not in known:
+                results[index].unmatched.append(event)
 
     async def _typing(
         self, uow: SqlMessagingUnitOfWork, channel: ChannelInfo, typing: adapter_pb2.ContactTyping

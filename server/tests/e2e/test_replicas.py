@@ -1,6 +1,7 @@
 """Two `linktor serve` replicas on shared PostgreSQL, NATS and Redis: an event produced on one
-reaches streams on the other, and a stream cut and resumed from its last sequence misses
-nothing (DESIGN §4, issue 5)."""
+reaches streams on the other, a stream cut and resumed from its last sequence misses nothing,
+and one contact's webhooks received by either replica are stored in arrival order (DESIGN §4,
+issue 5)."""
 
 from __future__ import annotations
 
@@ -130,8 +131,45 @@ def test_an_event_on_one_replica_reaches_streams_on_the_other(
                     timeout=120,
                 )
             )
-            # Separate webhook calls may be processed by different workers concurrently: their
-            # messages are stored once each, in any order (provider_time keeps the provider's).
-            resumed.wait_for(lambda events: sorted(inbound_texts(events)) == ["m2", "m3"])
+            # One contact's webhooks are processed in the order they were received.
+            resumed.wait_for(lambda events: inbound_texts(events) == ["m2", "m3"])
             assert all(e.sequence > last for e in resumed.events)
             resumed.cancel()
+
+
+def test_one_contacts_webhooks_through_two_replicas_are_stored_in_arrival_order(
+    tmp_path: Path, scaled_env: dict[str, str]
+) -> None:
+    env = {**scaled_env, **fake_adapter_env(tmp_path / "provider.jsonl")}
+    with running_serve(tmp_path / "a", env) as a, running_serve(tmp_path / "b", env) as b:
+        tenant = create_tenant(tmp_path / "a", env)
+        with client_for(a, tenant) as on_a:
+            channel = on_a.create_sms_channel()
+            stream = Collector(
+                on_a.events.StreamEvents(
+                    event_pb2.StreamEventsRequest(
+                        parent=on_a.tenant, after_sequence=0, types=["message.created"]
+                    ),
+                    metadata=on_a.metadata,
+                    timeout=120,
+                )
+            )
+            path = "/webhooks/" + channel.webhook_url.split("/webhooks/")[1]
+            replicas = [a.http_base + path, b.http_base + path]
+            # Quick succession, each replica in turn; another contact writes in between.
+            expected = []
+            for n in range(24):
+                sender = "+15550600" if n % 3 else "+15550601"
+                event = {"type": "message", "id": f"o-{n}", "from": sender, "text": f"o{n}"}
+                assert post_fake_webhook(replicas[n % 2], [event]) == 200
+                if sender == "+15550600":
+                    expected.append(f"o{n}")
+
+            def of_first_contact(events: list[event_pb2.Event]) -> list[str]:
+                texts = set(expected)
+                return [t for t in inbound_texts(events) if t in texts]
+
+            stream.wait_for(lambda events: len(of_first_contact(events)) == len(expected))
+            # The stream shows events in sequence order, the order they were stored in.
+            assert of_first_contact(stream.events) == expected
+            stream.cancel()

@@ -25,7 +25,7 @@ from linktor.server.infra.outbox.writer import OutboxWriter
 from linktor.server.logs import get_logger
 from linktor.server.messaging.app.channels import ChannelLookup
 from linktor.server.messaging.app.delivery import channel_type_number
-from linktor.server.messaging.app.inbound_queue import InboundBatch, inbound_row
+from linktor.server.messaging.app.inbound_queue import InboundBatch, inbound_rows
 from linktor.server.plugins.port import AdapterProvider
 from linktor.server.shared.clock import Clock
 from linktor.server.shared.errors import DomainError
@@ -37,7 +37,8 @@ ADAPTER_TIMEOUT_SECONDS = 10.0
 
 
 class InboundPersister:
-    """Writes inbound batches to the outbox, many concurrent webhooks per transaction."""
+    """Writes inbound batches to the outbox, many concurrent webhooks per transaction, their
+    events merged into one row per channel partition (inbound_queue)."""
 
     def __init__(
         self, uow: Callable[[], SqlUnitOfWork], clock: Clock, on_commit: Callable[[], None]
@@ -53,8 +54,8 @@ class InboundPersister:
     async def _write(self, batches: Sequence[InboundBatch]) -> list[None]:
         async with self._uow() as uow:
             outbox = OutboxWriter(uow.connection)
-            for batch in batches:
-                outbox.add(inbound_row(batch, self._clock))
+            for row in inbound_rows(batches, self._clock):
+                outbox.add(row)
             await outbox.flush()
             await uow.commit()
         self._on_commit()

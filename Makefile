@@ -166,7 +166,7 @@ test-integration: setup services ## Integration and e2e tests against real servi
 # ---------------------------------------------------------------- run
 .PHONY: run
 run: setup ## Start Linktor on the embedded default (SQLite, in-process bus).
-	@$(PY) -m linktor.server.cli serve --banner
+	@LINKTOR_LOG_FORMAT=$${LINKTOR_LOG_FORMAT:-console} $(PY) -m linktor.server.cli serve --banner
 
 .PHONY: bench
 bench: setup services ## Run the benchmarks and record results under bench/results/.

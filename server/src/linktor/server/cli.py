@@ -249,15 +249,26 @@ def _print_banner(platform: object) -> None:
     assert isinstance(platform, Platform)
     host = platform.settings.grpc_addr.rpartition(":")[0]
     grpc = f"{host}:{platform.grpc_port}"
+    http = f"http://{host}:{platform.http_port}"
     mode = "embedded" if platform.settings.embedded else "scaled"
     lines = [
         "",
         f"Linktor {__version__} is running ({mode} mode).",
         f"  gRPC   {grpc}   (grpcurl -plaintext {grpc} list)",
-        f"  HTTP   http://{host}:{platform.http_port}   (/healthz, /readyz)",
+        f"  HTTP   {http}   (REST under /v1, API docs at /docs, /healthz, /readyz)",
         f"  data   {platform.settings.data_dir.resolve()}",
         "",
-        "Stop with Ctrl-C. Docs: docs/getting-started.md",
+        "Send a first message (in another terminal, from this directory):",
+        "  1. .venv/bin/linktor tenant create --name Demo --owner-email you@example.com",
+        '     prints one JSON object; keep its "api_key" "secret" (lk_...)',
+        f"  2. .venv/bin/msgfy login --address {grpc} --api-key lk_...",
+        '  3. .venv/bin/msgfy channels add --type webchat --name "Website chat"',
+        "     the channel's webhook URL ends with its public KEY",
+        f"  4. open {http}/webchat/KEY/try and write to yourself as a visitor",
+        "  5. .venv/bin/msgfy conversations list",
+        '     .venv/bin/msgfy send --conversation ID --text "Hello from Linktor"',
+        "",
+        "Stop with Ctrl-C. More: docs/getting-started.md",
         "",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -15,6 +15,7 @@ from linktor.server.channels.api.registrations import channel_registrations
 from linktor.server.identity.api.interceptor import AuthInterceptor
 from linktor.server.identity.api.registrations import identity_registrations
 from linktor.server.shared.background import Background
+from linktor.server.webchat.api.try_page import try_routes
 
 
 def grpc_registrations(container: Container) -> list[Registration]:
@@ -41,6 +42,7 @@ def http_routes(container: Container) -> list[BaseRoute]:
     return [
         *container.messaging.http_routes(),
         *container.webchat.http_routes(),
+        *try_routes(),
         *container.media.http_routes(),
     ]
 

@@ -19,7 +19,6 @@ export class Connection {
   private attempts = 0;
   private ping = 0;
   private closed = false;
-  private readonly outbox: string[] = [];
 
   constructor(
     private readonly base: string,
@@ -91,7 +90,6 @@ export class Connection {
       if (frame.type === "ready") {
         this.attempts = 0;
         this.handlers.state(true);
-        while (this.outbox.length) socket.send(this.outbox.shift() as string);
         this.ping = window.setInterval(() => this.send({ type: "ping" }), PING_MS);
       }
       if ("seq" in frame && this.saved && frame.seq > this.saved.seq) {
@@ -121,10 +119,10 @@ export class Connection {
     }, delay);
   }
 
+  /** Sends now, or drops when disconnected: the window re-sends unacknowledged messages
+   * after the next `ready`, and receipts and typing are not worth keeping. */
   send(frame: Record<string, unknown>): void {
-    const data = JSON.stringify(frame);
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(data);
-    else if (frame.type === "message" || frame.type === "option") this.outbox.push(data);
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
   }
 
   async upload(file: File): Promise<string> {

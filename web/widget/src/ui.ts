@@ -28,6 +28,9 @@ export class ChatWindow {
   private readonly status: HTMLElement;
   private readonly file: HTMLInputElement;
   private readonly nodes = new Map<string, HTMLElement>();
+  // Frames sent but not yet `accepted`: sent again after a reconnect (the client id makes
+  // the server store each once).
+  private readonly unacknowledged = new Map<string, Record<string, unknown>>();
   private typingSent = 0;
   private typingTimer = 0;
   private agentTypingTimer = 0;
@@ -124,7 +127,11 @@ export class ChatWindow {
       case "message":
         this.message(frame);
         break;
+      case "ready":
+        for (const unsent of this.unacknowledged.values()) this.connection.send(unsent);
+        break;
       case "accepted":
+        this.unacknowledged.delete(frame.id);
         this.nodes.get(`pending:${frame.id}`)?.classList.remove("pending");
         break;
       case "status": {
@@ -140,7 +147,10 @@ export class ChatWindow {
         break;
       case "error":
         this.error.textContent = frame.message;
-        if (frame.id) this.meta(`pending:${frame.id}`, "not sent");
+        if (frame.id) {
+          this.unacknowledged.delete(frame.id);
+          this.meta(`pending:${frame.id}`, "not sent");
+        }
         break;
       default:
         break;
@@ -230,7 +240,7 @@ export class ChatWindow {
     button.addEventListener("click", () => {
       const id = clientId();
       this.pending(id, { text: option.title });
-      this.connection.send({ type: "option", id, kind, option: option.id, title: option.title });
+      this.submit({ type: "option", id, kind, option: option.id, title: option.title });
     });
     return button;
   }
@@ -250,12 +260,17 @@ export class ChatWindow {
     this.error.textContent = "";
   }
 
+  private submit(frame: Record<string, unknown> & { id: string }): void {
+    this.unacknowledged.set(frame.id, frame);
+    this.connection.send(frame);
+  }
+
   private sendText(): void {
     const text = this.input.value.trim();
     if (!text) return;
     const id = clientId();
     this.pending(id, { text });
-    this.connection.send({ type: "message", id, text });
+    this.submit({ type: "message", id, text });
     this.input.value = "";
     this.stopTyping();
   }
@@ -295,7 +310,7 @@ export class ChatWindow {
       const id = clientId();
       const caption = this.input.value.trim();
       this.pending(id, { text: `${file.name}${caption ? ` \u2014 ${caption}` : ""}` });
-      this.connection.send({ type: "message", id, text: caption, attachment });
+      this.submit({ type: "message", id, text: caption, attachment });
       this.input.value = "";
     } catch (problem) {
       this.error.textContent = problem instanceof Error ? problem.message : "upload failed";

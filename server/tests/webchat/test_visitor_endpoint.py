@@ -17,6 +17,7 @@ from lktest.seed import seed_tenant
 from lktest.webchat import Visitor
 from lktest.webchat_site import WebchatSite
 
+from linktor.server.events.app.stream import StreamFilter
 from linktor.server.webchat.domain.tokens import VisitorSession, VisitorTokens, channel_key_hash
 from linktor.server.webchat.module import SESSION_KEY_FILE
 from linktor.v1 import content_pb2
@@ -318,4 +319,24 @@ async def test_uploads_respect_the_channel_limits(site: WebchatSite) -> None:
     assert media.attachment == f"tenants/{site.tenant_id}/attachments/{ok.json()['attachment']}"
     await v.send({"type": "message", "id": "ghost", "text": "", "attachment": "0" * 26})
     assert (await v.next("error"))["code"] == "UNKNOWN_ATTACHMENT"
+    await v.close()
+
+
+async def test_visitor_typing_reaches_agents_without_being_stored(site: WebchatSite) -> None:
+    v = await visitor(site)
+    await v.connect()
+    await v.send({"type": "typing", "typing": True})  # no conversation yet: nobody to tell
+    conversation = await first_message(site, v)
+    stream = site.container.messaging.events.stream(
+        site.tenant_id, 0, StreamFilter(["typing.*"], include_ephemeral=True)
+    )
+    seen = asyncio.ensure_future(anext(stream))
+    await asyncio.sleep(0.3)  # the stream is listening
+    await v.send({"type": "typing", "typing": True})
+    async with asyncio.timeout(20):
+        event = await seen
+    assert event.ephemeral and event.type == "typing.started"
+    assert event.typing.conversation == conversation
+    assert event.typing.actor.startswith(f"tenants/{site.tenant_id}/contacts/")
+    seen.cancel()
     await v.close()

@@ -123,6 +123,7 @@ class Container:
             sink=self.messaging.persister,
             key=session_key(secret.get_secret_value() if secret else None, self.settings.data_dir),
             attachments=self.media.attachments,
+            ephemeral=self.messaging.hub,
         )
         self.webhooks = build_webhooks(
             self.settings,

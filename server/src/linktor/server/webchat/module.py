@@ -24,7 +24,7 @@ from linktor.server.webchat.api.http import VisitorHttp, http_routes
 from linktor.server.webchat.api.socket import VisitorSockets
 from linktor.server.webchat.app.fanout import VisitorFanout
 from linktor.server.webchat.app.inbound import VisitorInbound
-from linktor.server.webchat.app.ports import InboundSink, WebchatChannels
+from linktor.server.webchat.app.ports import EphemeralEvents, InboundSink, WebchatChannels
 from linktor.server.webchat.app.uploads import VisitorUploads
 from linktor.server.webchat.domain.tokens import VisitorTokens
 
@@ -58,6 +58,7 @@ def build_webchat(
     sink: InboundSink,
     key: bytes,
     attachments: Attachments,
+    ephemeral: EphemeralEvents,
 ) -> WebchatServices:
     lookup = (
         DirectoryWebchatChannels(channels) if isinstance(channels, ChannelDirectory) else channels
@@ -68,7 +69,7 @@ def build_webchat(
         sockets=VisitorSockets(
             channels=lookup,
             tokens=tokens,
-            inbound=VisitorInbound(sink, attachments, clock),
+            inbound=VisitorInbound(sink, attachments, clock, ephemeral),
             fanout=VisitorFanout(events, SqlEventPositions(engine)),
             contacts=SqlVisitorContacts(engine, clock),
             rate_limiter=rate_limiter,

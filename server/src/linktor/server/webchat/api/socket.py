@@ -295,11 +295,14 @@ class _VisitorConnection:
             await self.s.inbound.send(channel, visitor, self.session.display_name, frame)
             await self.send({"type": "accepted", "id": frame.client_id})
         elif isinstance(frame, Typing):
+            contact, conversation = self.view.contact, self.view.conversation
+            if not (contact and conversation):
+                return  # before the first message there is no conversation to show it in
             now = time.monotonic()
             if frame.typing == self._typing and now - self._typing_sent < TYPING_INTERVAL_SECONDS:
                 return
             self._typing, self._typing_sent = frame.typing, now
-            await self.s.inbound.typing(channel, visitor, frame.typing)
+            await self.s.inbound.typing(channel, contact, conversation, frame.typing)
         elif isinstance(frame, Receipt):
             ids = self.view.acknowledgeable(frame.message, read=frame.read)
             await self.s.inbound.receipts(channel, visitor, ids, read=frame.read)

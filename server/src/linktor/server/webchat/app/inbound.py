@@ -18,10 +18,15 @@ from linktor.server.infra.batching import Batcher
 from linktor.server.media.domain.attachment import Attachment
 from linktor.server.messaging.app.inbound_queue import InboundBatch
 from linktor.server.shared.clock import Clock
-from linktor.server.webchat.app.ports import AttachmentLookup, InboundSink, WebchatChannel
+from linktor.server.webchat.app.ports import (
+    AttachmentLookup,
+    EphemeralEvents,
+    InboundSink,
+    WebchatChannel,
+)
 from linktor.server.webchat.app.visitor_view import provider_id_prefix
 from linktor.server.webchat.domain.frames import ChooseOption, FrameError, SendText
-from linktor.v1 import content_pb2, message_pb2
+from linktor.v1 import content_pb2, event_pb2, message_pb2
 
 _REPLY_TYPES = {
     "button": content_pb2.INTERACTIVE_REPLY_TYPE_BUTTON,
@@ -53,8 +58,15 @@ def _media(attachment: Attachment, caption: str) -> content_pb2.MessageContent:
 
 
 class VisitorInbound:
-    def __init__(self, sink: InboundSink, attachments: AttachmentLookup, clock: Clock) -> None:
+    def __init__(
+        self,
+        sink: InboundSink,
+        attachments: AttachmentLookup,
+        clock: Clock,
+        ephemeral: EphemeralEvents,
+    ) -> None:
         self._sink = sink
+        self._ephemeral = ephemeral
         self._attachments = attachments
         self._clock = clock
         # Frames of all sockets arriving together become one inbound batch per channel: the
@@ -109,11 +121,17 @@ class VisitorInbound:
             content = content_pb2.MessageContent(text=content_pb2.TextContent(body=frame.text))
         await self._persist(channel, self._message(visitor_id, name, frame.client_id, content))
 
-    async def typing(self, channel: WebchatChannel, visitor_id: str, typing: bool) -> None:
-        event = adapter_pb2.InboundEvent(
-            typing=adapter_pb2.ContactTyping(sender=visitor_id, typing=typing)
-        )
-        await self._persist(channel, event)
+    async def typing(
+        self, channel: WebchatChannel, contact: str, conversation: str, typing: bool
+    ) -> None:
+        """An ephemeral typing event for agents' streams: nothing is stored, so it does not
+        take the durable path (a visitor types far more often than it sends)."""
+        event = event_pb2.Event(type="typing.started" if typing else "typing.stopped")
+        event.create_time.FromDatetime(self._clock.now())
+        event.typing.conversation = conversation
+        event.typing.actor = contact
+        event.typing.typing = typing
+        await self._ephemeral.publish_ephemeral(channel.tenant_id, event)
 
     async def receipts(
         self, channel: WebchatChannel, visitor_id: str, provider_ids: list[str], *, read: bool

@@ -8,6 +8,7 @@ from typing import Protocol
 from linktor.server.media.domain.attachment import Attachment
 from linktor.server.messaging.app.inbound_queue import InboundBatch
 from linktor.server.webchat.domain.settings import WidgetSettings
+from linktor.v1 import event_pb2
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,12 @@ class VisitorContacts(Protocol):
 class EventPositions(Protocol):
     async def last_sequence(self, tenant_id: str) -> int:
         """The tenant's latest event sequence (0 when it has none)."""
+        ...
+
+
+class EphemeralEvents(Protocol):
+    async def publish_ephemeral(self, tenant_id: str, event: event_pb2.Event) -> None:
+        """Send an event to every replica's live streams without storing it."""
         ...
 
 

@@ -67,6 +67,11 @@ class VisitorView:
         self.conversations.add(message.name.rsplit("/messages/", 1)[0])
         return True
 
+    @property
+    def conversation(self) -> str:
+        """The visitor's conversation on this channel, once a message of it was seen."""
+        return next(iter(self.conversations), "")
+
     def frames(self, event: event_pb2.Event) -> list[dict[str, Any]]:
         which = event.WhichOneof("payload")
         if which == "message" and self._mine(event.message):

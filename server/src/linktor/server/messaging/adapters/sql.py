@@ -206,6 +206,20 @@ class SqlMessageRepository:
         rows = (await self._conn.execute(statement)).all()
         return [message_from_row(row) for row in rows]
 
+    async def pending_states(
+        self, message_ids: Sequence[str]
+    ) -> dict[str, tuple[bool, datetime | None]]:
+        """Whether each message is still pending, and when its next attempt is due; a
+        message that does not exist is missing from the answer."""
+        if not message_ids:
+            return {}
+        rows = await self._conn.execute(
+            select(messages.c.id, messages.c.status, messages.c.next_attempt_time).where(
+                messages.c.id.in_(list(message_ids))
+            )
+        )
+        return {row.id: (row.status in _PENDING, row.next_attempt_time) for row in rows}
+
     async def claim_next(
         self, conversation_id: str, after_seq: int, now: datetime, lease_until: datetime
     ) -> Message | None:

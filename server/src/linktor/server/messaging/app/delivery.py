@@ -69,6 +69,16 @@ _STATUS_OF = {
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A claim's answer for one message: the message when this worker got it, else whether
+    it is still pending (busy elsewhere or blocked) and when its next attempt is due."""
+
+    message: Message | None
+    pending: bool
+    next_attempt_time: datetime | None
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What the worker does with the work item after recording."""
 
@@ -102,7 +112,7 @@ class DeliveryWorker:
         self._policy = policy or RetryPolicy()
         self._concurrency = concurrency
         self._on_commit = on_commit
-        self._claims: Batcher[str, Message | None] = Batcher(self._claim_batch)
+        self._claims: Batcher[str, Claim] = Batcher(self._claim_batch)
         self._results: Batcher[DeliveryResult, None] = Batcher(self._record_batch)
         self._subscription: Subscription | None = None
         # Conversations this process is sending in order right now, and the tasks doing it.
@@ -135,9 +145,10 @@ class DeliveryWorker:
             await delivery.nak(outcome.delay)
 
     async def deliver(self, item: WorkItem, *, looks: int = 1) -> Outcome:
-        message = await self._claims.submit(item.message_id)
+        claim = await self._claims.submit(item.message_id)
+        message = claim.message
         if message is None:
-            return await self._unclaimed(item, looks)
+            return self._unclaimed(claim, looks)
         outcome = await self._deliver_claimed(message)
         if outcome.ack:
             self._chain_from(message)
@@ -189,14 +200,12 @@ class DeliveryWorker:
             return Outcome(ack=False, delay=waited)
         return await self._finish(await self._attempt(message, channel))
 
-    async def _unclaimed(self, item: WorkItem, looks: int) -> Outcome:
+    def _unclaimed(self, claim: Claim, looks: int) -> Outcome:
         """The claim failed: done already (ack) or busy elsewhere (look again later)."""
-        async with self._uow() as uow:
-            message = await uow.messages.get(item.tenant_id, item.message_id)
-        if message is None or not message.pending:
+        if not claim.pending:
             return Outcome(ack=True)
-        if message.next_attempt_time is not None:
-            wait = (message.next_attempt_time - self._clock.now()).total_seconds()
+        if claim.next_attempt_time is not None:
+            wait = (claim.next_attempt_time - self._clock.now()).total_seconds()
             if wait > BUSY_RETRY_SECONDS:
                 return Outcome(ack=False, delay=wait)
         delay = min(MAX_BUSY_RETRY_SECONDS, BUSY_RETRY_SECONDS * 2 ** max(0, looks - 1))
@@ -365,16 +374,30 @@ class DeliveryWorker:
             target = await uow.messages.get(message.tenant_id, target_name.rsplit("/", 1)[-1])
         return (target.provider_message_id or "") if target else ""
 
-    async def _claim_batch(self, message_ids: Sequence[str]) -> list[Message | None]:
+    async def _claim_batch(self, message_ids: Sequence[str]) -> list[Claim]:
+        """Claim a batch; for the messages not claimed, where they stand (in the same
+        transaction: a redelivery storm of busy messages costs no connection each)."""
         now = self._clock.now()
         async with self._uow() as uow:
             claimed = await uow.messages.claim(message_ids, now, now + LEASE)
+            by_id = {m.id: m for m in claimed}
+            taken = set(by_id)
+            others = await uow.messages.pending_states([i for i in message_ids if i not in by_id])
             await uow.commit()
-        by_id = {m.id: m for m in claimed}
         # One id may come twice in a batch (a redelivery racing the first delivery): only the
         # first gets the claim, the other is "busy elsewhere" — two attempts with the same
         # number would fail the whole batch of results on the attempts' unique key.
-        return [by_id.pop(message_id, None) for message_id in message_ids]
+        claims: list[Claim] = []
+        for message_id in message_ids:
+            message = by_id.pop(message_id, None)
+            if message is not None:
+                claims.append(Claim(message, True, None))
+            else:
+                # A repeated id that this batch claimed is pending (busy here); an id that
+                # is not in the table at all is not (its work item is simply dropped).
+                pending, due = others.get(message_id, (message_id in taken, None))
+                claims.append(Claim(None, pending, due))
+        return claims
 
     async def _record_batch(self, results: Sequence[DeliveryResult]) -> list[None]:
         now = self._clock.now()

@@ -60,6 +60,13 @@ class MessageRepository(Protocol):
         and with no earlier pending message in their conversation. Marks them QUEUED."""
         ...
 
+    async def pending_states(
+        self, message_ids: Sequence[str]
+    ) -> dict[str, tuple[bool, datetime | None]]:
+        """Whether each message is still pending and when its next attempt is due (the
+        messages a claim did not get); missing ids do not exist."""
+        ...
+
     async def claim_next(
         self, conversation_id: str, after_seq: int, now: datetime, lease_until: datetime
     ) -> Message | None:

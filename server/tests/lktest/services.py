@@ -50,16 +50,20 @@ def unique_id(prefix: str = "t") -> str:
     return f"{prefix}{uuid.uuid4().hex[:16]}"
 
 
-async def create_pg_database(prefix: str = "lk_test") -> str:
-    """Create an empty PostgreSQL database owned by the `linktor` role; return its URL."""
-    require_service(SERVICES.pg_admin_url, "PostgreSQL")
+async def create_pg_database(
+    prefix: str = "lk_test", *, admin_url: str = "", database_url: str = ""
+) -> str:
+    """Create an empty PostgreSQL database owned by the `linktor` role; return its URL.
+    The server is that of `make services` unless ``admin_url``/``database_url`` name another."""
+    admin_url = admin_url or SERVICES.pg_admin_url
+    require_service(admin_url, "PostgreSQL")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(SERVICES.pg_admin_url)
+    admin = await asyncpg.connect(admin_url)
     try:
         await admin.execute(f'CREATE DATABASE "{name}" OWNER linktor')
     finally:
         await admin.close()
-    return f"{SERVICES.database_url.rsplit('/', 1)[0]}/{name}"
+    return f"{(database_url or SERVICES.database_url).rsplit('/', 1)[0]}/{name}"
 
 
 async def drop_pg_database(url: str) -> None:

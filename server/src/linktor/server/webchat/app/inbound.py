@@ -9,12 +9,9 @@ contact (address = visitor id) and the conversation, and emit the events agents 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
 from datetime import datetime
 
 from linktor.adapter.v1 import adapter_pb2
-from linktor.server.infra.batching import Batcher
 from linktor.server.media.domain.attachment import Attachment
 from linktor.server.messaging.app.inbound_queue import InboundBatch
 from linktor.server.shared.clock import Clock
@@ -69,27 +66,11 @@ class VisitorInbound:
         self._ephemeral = ephemeral
         self._attachments = attachments
         self._clock = clock
-        # Frames of all sockets arriving together become one inbound batch per channel: the
-        # inbound worker then stores them in one transaction instead of one each (on SQLite
-        # that is the difference between ~40 and hundreds of visitor messages a second).
-        self._batcher: Batcher[InboundBatch, None] = Batcher(self._write, max_size=100)
 
     async def _persist(self, channel: WebchatChannel, *events: adapter_pb2.InboundEvent) -> None:
-        await self._batcher.submit(
-            InboundBatch(channel.tenant_id, channel.channel_id, list(events))
-        )
-
-    async def _write(self, batches: Sequence[InboundBatch]) -> list[None]:
-        merged: dict[tuple[str, str], list[adapter_pb2.InboundEvent]] = {}
-        for batch in batches:  # in arrival order, so each visitor's frames stay in order
-            merged.setdefault((batch.tenant_id, batch.channel_id), []).extend(batch.events)
-        await asyncio.gather(
-            *(
-                self._sink.persist(InboundBatch(tenant_id, channel_id, events))
-                for (tenant_id, channel_id), events in merged.items()
-            )
-        )
-        return [None] * len(batches)
+        # The persister group-commits concurrent callers and merges their events per
+        # (channel, sender partition): many visitors' frames share a transaction.
+        await self._sink.persist(InboundBatch(channel.tenant_id, channel.channel_id, list(events)))
 
     def _message(
         self, visitor_id: str, name: str, client_id: str, content: content_pb2.MessageContent

@@ -160,7 +160,12 @@ def test_one_contacts_webhooks_through_two_replicas_are_stored_in_arrival_order(
             expected = []
             for n in range(24):
                 sender = "+15550600" if n % 3 else "+15550601"
-                event = {"type": "message", "id": f"o-{n}", "from": sender, "text": f"o{n}"}
+                event: dict[str, object] = {
+                    "type": "message",
+                    "id": f"o-{n}",
+                    "from": sender,
+                    "text": f"o{n}",
+                }
                 assert post_fake_webhook(replicas[n % 2], [event]) == 200
                 if sender == "+15550600":
                     expected.append(f"o{n}")

@@ -128,6 +128,41 @@ class SqlContactRepository:
         contact_id = (await self._conn.execute(query)).scalar_one_or_none()
         return None if contact_id is None else await self.get(tenant_id, contact_id)
 
+    async def contact_ids_by_address(
+        self, tenant_id: str, channel_type: ChannelType, addresses: Sequence[str]
+    ) -> dict[str, str]:
+        """:meth:`find_by_identity` for many (normalized) addresses at once, ids only:
+        address -> contact id, for the addresses that have a contact."""
+        if not addresses:
+            return {}
+        rows = await self._conn.execute(
+            select(contact_identities.c.address, contact_identities.c.contact_id).where(
+                contact_identities.c.tenant_id == tenant_id,
+                contact_identities.c.channel_type == channel_type.value,
+                contact_identities.c.address.in_(list(addresses)),
+            )
+        )
+        return {row.address: row.contact_id for row in rows}
+
+    async def addresses_of(
+        self, tenant_id: str, contact_ids: Sequence[str], channel_type: ChannelType
+    ) -> dict[str, str]:
+        """Each contact's first address on ``channel_type`` (as ``Contact.identity``), for
+        the contacts that have one."""
+        if not contact_ids:
+            return {}
+        rows = await self._conn.execute(
+            select(contact_identities.c.contact_id, contact_identities.c.address)
+            .where(
+                contact_identities.c.tenant_id == tenant_id,
+                contact_identities.c.channel_type == channel_type.value,
+                contact_identities.c.contact_id.in_(list(contact_ids)),
+            )
+            .order_by(contact_identities.c.create_time.desc(), contact_identities.c.id.desc())
+        )
+        # Newest first, so the oldest (the first identity) is written last and wins.
+        return {row.contact_id: row.address for row in rows}
+
     async def add(self, contact: Contact) -> None:
         try:
             async with self._conn.begin_nested():

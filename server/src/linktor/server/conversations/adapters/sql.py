@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -72,6 +72,72 @@ class SqlConversationRepository:
             conversations.c.contact_id == contact_id,
         )
         return await self._one(query, for_update)
+
+    async def lock_many(
+        self,
+        tenant_id: str,
+        *,
+        ids: Sequence[str] = (),
+        pairs: Sequence[tuple[str, str]] = (),
+    ) -> list[Conversation]:
+        """Conversations read FOR UPDATE in ONE statement, in id order: those with ``ids``
+        and those of the (channel id, contact id) ``pairs``. One statement in one order
+        means two transactions locking overlapping sets never wait on each other in a
+        cycle."""
+        if not ids and not pairs:
+            return []
+        wanted = []
+        if ids:
+            wanted.append(conversations.c.id.in_(list(ids)))
+        if pairs:
+            wanted.append(
+                tuple_(conversations.c.channel_id, conversations.c.contact_id).in_(list(pairs))
+            )
+        query = (
+            select_conversations()
+            .where(conversations.c.tenant_id == tenant_id, or_(*wanted))
+            .order_by(conversations.c.id)
+            .with_for_update(of=conversations)
+        )
+        return [conversation_from_row(row) for row in await self._conn.execute(query)]
+
+    async def record_outbound_many(
+        self, changed: Sequence[tuple[Conversation, int]]
+    ) -> list[Conversation]:
+        """Store what :meth:`Conversation.record_outbound` changed (sequence, activity,
+        preview) on conversations locked by :meth:`lock_many` in this transaction, each with
+        the version it was read at, in one statement. Unlike :meth:`update` there is no
+        savepoint and no version check: the row locks keep other writers out, and the
+        contact (the one unique field) does not change."""
+        if not changed:
+            return []
+        await self._conn.execute(
+            update(conversations)
+            .where(
+                conversations.c.tenant_id == bindparam("b_tenant"),
+                conversations.c.id == bindparam("b_id"),
+            )
+            .values(
+                version=bindparam("b_version"),
+                message_seq=bindparam("b_message_seq"),
+                last_activity_time=bindparam("b_last_activity_time"),
+                last_message_preview=bindparam("b_last_message_preview"),
+                update_time=bindparam("b_update_time"),
+            ),
+            [
+                {
+                    "b_tenant": c.tenant_id,
+                    "b_id": c.id,
+                    "b_version": version + 1,
+                    "b_message_seq": c.message_seq,
+                    "b_last_activity_time": c.last_activity_time,
+                    "b_last_message_preview": c.last_message_preview,
+                    "b_update_time": c.update_time,
+                }
+                for c, version in changed
+            ],
+        )
+        return [replace(c, version=version + 1) for c, version in changed]
 
     async def add(self, conversation: Conversation) -> None:
         try:

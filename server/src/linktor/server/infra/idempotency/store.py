@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,6 +37,74 @@ class SqlIdempotencyStore:
             )
         ).one_or_none()
         return None if row is None else IdempotencyRecord(row.request_hash, row.resource_name)
+
+    async def get_many(
+        self, tenant_id: str, scope: str, keys: Sequence[str], now: datetime
+    ) -> dict[str, IdempotencyRecord]:
+        """:meth:`get` for many keys in one query; keys without a live record are absent."""
+        if not keys:
+            return {}
+        rows = await self._conn.execute(
+            select(
+                idempotency_keys.c.key,
+                idempotency_keys.c.request_hash,
+                idempotency_keys.c.resource_name,
+            ).where(
+                idempotency_keys.c.tenant_id == tenant_id,
+                idempotency_keys.c.scope == scope,
+                idempotency_keys.c.key.in_(list(keys)),
+                idempotency_keys.c.expire_time > now,
+            )
+        )
+        return {row.key: IdempotencyRecord(row.request_hash, row.resource_name) for row in rows}
+
+    async def claim_many(
+        self,
+        tenant_id: str,
+        scope: str,
+        records: Mapping[str, IdempotencyRecord],
+        now: datetime,
+        ttl: timedelta = DEFAULT_TTL,
+    ) -> set[str]:
+        """Store many keys in one statement; the keys stored (new, or replacing an expired
+        record). A key missing from the answer is held by another call (committed, or
+        committed while this statement waited for it): that call's result wins.
+
+        Rows go in key order, so two batches sharing keys lock them in the same order.
+        """
+        if not records:
+            return set()
+        dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(idempotency_keys).values(
+            [
+                {
+                    "tenant_id": tenant_id,
+                    "scope": scope,
+                    "key": key,
+                    "request_hash": records[key].request_hash,
+                    "resource_name": records[key].resource_name,
+                    "create_time": now,
+                    "expire_time": now + ttl,
+                }
+                for key in sorted(records)
+            ]
+        )
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=[
+                idempotency_keys.c.tenant_id,
+                idempotency_keys.c.scope,
+                idempotency_keys.c.key,
+            ],
+            set_={
+                "request_hash": excluded.request_hash,
+                "resource_name": excluded.resource_name,
+                "create_time": excluded.create_time,
+                "expire_time": excluded.expire_time,
+            },
+            where=idempotency_keys.c.expire_time <= now,
+        ).returning(idempotency_keys.c.key)
+        return {row.key for row in await self._conn.execute(statement)}
 
     async def put(
         self,

@@ -21,8 +21,14 @@ class PlanMessageQuota:
         plan = await self._plans.plan_of(tenant_id)
         return plan if plan.limit(Limit.MESSAGES_PER_MONTH) is not None else None
 
-    async def consume(self, uow: SqlMessagingUnitOfWork, allowance: object, tenant_id: str) -> None:
+    async def consume(
+        self, uow: SqlMessagingUnitOfWork, allowance: object, tenant_id: str, amount: int = 1
+    ) -> None:
         assert isinstance(allowance, Plan)
         await self._plans.consume(
-            SqlUsageRepository(uow.connection), allowance, tenant_id, Limit.MESSAGES_PER_MONTH
+            SqlUsageRepository(uow.connection),
+            allowance,
+            tenant_id,
+            Limit.MESSAGES_PER_MONTH,
+            amount,
         )

@@ -134,6 +134,17 @@ class SqlMessageRepository:
         ).one_or_none()
         return None if row is None else message_from_row(row)
 
+    async def get_many(self, tenant_id: str, message_ids: Sequence[str]) -> dict[str, Message]:
+        """:meth:`get` for many ids in one query; missing ids are absent."""
+        if not message_ids:
+            return {}
+        rows = await self._conn.execute(
+            select(messages).where(
+                messages.c.tenant_id == tenant_id, messages.c.id.in_(list(message_ids))
+            )
+        )
+        return {row.id: message_from_row(row) for row in rows}
+
     async def by_provider_id(self, channel_id: str, provider_message_id: str) -> Message | None:
         row = (
             await self._conn.execute(

@@ -14,9 +14,12 @@ class MessageQuota(Protocol):
         unlimited. Read before the send's transaction opens."""
         ...
 
-    async def consume(self, uow: SqlMessagingUnitOfWork, allowance: object, tenant_id: str) -> None:
-        """Count one message in the send's transaction (so a rolled-back send counts nothing);
-        FailedPrecondition PLAN_LIMIT_EXCEEDED when the month's allowance is used up."""
+    async def consume(
+        self, uow: SqlMessagingUnitOfWork, allowance: object, tenant_id: str, amount: int = 1
+    ) -> None:
+        """Count ``amount`` messages in the send's transaction (so a rolled-back send counts
+        nothing); FailedPrecondition PLAN_LIMIT_EXCEEDED when the month's allowance would be
+        passed (nothing counted then)."""
         ...
 
 
@@ -24,5 +27,7 @@ class NoQuota:
     async def allowance(self, tenant_id: str) -> object | None:
         return None
 
-    async def consume(self, uow: SqlMessagingUnitOfWork, allowance: object, tenant_id: str) -> None:
+    async def consume(
+        self, uow: SqlMessagingUnitOfWork, allowance: object, tenant_id: str, amount: int = 1
+    ) -> None:
         return None

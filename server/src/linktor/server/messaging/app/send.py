@@ -22,6 +22,7 @@ from linktor.server.messaging.app.channels import ChannelInfo, ChannelLookup
 from linktor.server.messaging.app.delivery_queue import delivery_row
 from linktor.server.messaging.app.media import MediaFiles
 from linktor.server.messaging.app.quota import MessageQuota, NoQuota
+from linktor.server.messaging.app.send_batch import IDEMPOTENCY_SCOPE, PreparedSend, SendBatches
 from linktor.server.messaging.domain.content_kind import plain_text
 from linktor.server.messaging.domain.degrade import adapt
 from linktor.server.messaging.domain.events import MessageCreated
@@ -44,8 +45,6 @@ from linktor.server.shared.idempotency import (
 from linktor.server.shared.ids import new_id
 from linktor.server.shared.principal import Principal
 from linktor.v1 import content_pb2
-
-IDEMPOTENCY_SCOPE = "SendMessage"
 
 
 class ScopedUnitOfWork(Protocol):
@@ -90,6 +89,16 @@ def _check_metadata(metadata: dict[str, str]) -> None:
             raise InvalidArgument.for_field(f"metadata[{key}]", "must be at most 512 bytes")
 
 
+def _batchable(command: SendCommand) -> bool:
+    """Sends the group commit takes; the rest (rare) go alone: a dry run, and references to
+    other messages, which need their own checks."""
+    return not (
+        command.validate_only
+        or command.reply_to_id
+        or command.content.WhichOneof("kind") == "reaction"
+    )
+
+
 class SendMessage:
     def __init__(
         self,
@@ -107,6 +116,15 @@ class SendMessage:
         self._on_commit = on_commit
         self._attachments = attachments
         self._quota: MessageQuota = quota or NoQuota()
+        self._batches = SendBatches(
+            lambda tenant_id: uow(tenant_id),
+            clock,
+            self._quota,
+            write_one=self._write_one,
+            target_one=self._target_of,
+            check_reply_window=self._check_reply_window,
+            on_commit=on_commit,
+        )
 
     async def __call__(self, principal: Principal, command: SendCommand) -> Message:
         if (command.conversation_id is None) == (command.channel_id is None):
@@ -127,10 +145,16 @@ class SendMessage:
         raise last
 
     async def _send_once(self, principal: Principal, command: SendCommand) -> Message:
-        now = self._clock.now()
+        prepared = await self._prepare(principal, command)
+        if _batchable(command):
+            # Sends that arrive together share one transaction (send_batch.py).
+            return await self._batches.send(prepared)
+        return await self._write_one(prepared)
+
+    async def _prepare(self, principal: Principal, command: SendCommand) -> PreparedSend:
+        """Everything checked before the write transaction opens: no call to another
+        context happens while rows are locked."""
         tenant = command.tenant_id
-        # The channel is looked up, and the content checked against it, before the write
-        # transaction opens: no call to another context happens while rows are locked.
         channel = await self._channel(tenant, await self._channel_id(command))
         if self._attachments is not None:
             # Real size and type of attachments, so the channel's limits are checked on them.
@@ -149,6 +173,19 @@ class SendMessage:
             )
         adapted = adapt(command.content, channel.capabilities)
         allowance = None if command.validate_only else await self._quota.allowance(tenant)
+        return PreparedSend(
+            command=command,
+            channel=channel,
+            sender=sender_of(principal),
+            delivered_content=adapted.content if adapted.degraded_from else None,
+            allowance=allowance,
+        )
+
+    async def _write_one(self, prepared: PreparedSend) -> Message:
+        """The send in a transaction of its own."""
+        command, channel = prepared.command, prepared.channel
+        now = self._clock.now()
+        tenant = command.tenant_id
         async with self._uow(tenant) as uow:
             if command.request_id:
                 name = await first_result(
@@ -179,9 +216,9 @@ class SendMessage:
                 contact_id=conversation.contact_id,
                 seq=seq,
                 direction=Direction.OUTBOUND,
-                sender=sender_of(principal),
+                sender=prepared.sender,
                 content=command.content,
-                delivered_content=adapted.content if adapted.degraded_from else None,
+                delivered_content=prepared.delivered_content,
                 status=MessageStatus.ACCEPTED,
                 create_time=now,
                 update_time=now,
@@ -193,8 +230,8 @@ class SendMessage:
             )
             if command.validate_only:
                 return message
-            if allowance is not None:
-                await self._quota.consume(uow, allowance, tenant)
+            if prepared.allowance is not None:
+                await self._quota.consume(uow, prepared.allowance, tenant)
             await uow.messages.add(message)
             uow.outbox.add(delivery_row(message))
             await uow.events.record(MessageCreated(message))
@@ -265,6 +302,11 @@ class SendMessage:
         await uow.conversations.add(conversation)
         await uow.events.record(ConversationCreated(conversation))
         return conversation
+
+    async def _target_of(
+        self, uow: SqlMessagingUnitOfWork, prepared: PreparedSend, now: datetime
+    ) -> Conversation:
+        return await self._target(uow, prepared.command, prepared.channel, now)
 
     async def _channel(self, tenant_id: str, channel_id: str) -> ChannelInfo:
         channel = await self._channels.get(tenant_id, channel_id)

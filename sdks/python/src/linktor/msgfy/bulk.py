@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 from linktor.sdk import Linktor, content, errors
@@ -92,8 +93,11 @@ def send_rows(
                 display_name=row.values.get("name") or None,
                 request_id=request_id_of(path, row, channel),
             )
-            if message.create_time.ToDatetime().timestamp() < started - 1:
-                summary.already_sent += 1  # an earlier run sent it: the server said so
+            # The server answers a repeated request_id with the first message: created before
+            # this run began means an earlier run sent it. (Only the summary depends on the
+            # clocks agreeing; what is sent never does.)
+            if message.create_time.ToDatetime(tzinfo=UTC).timestamp() < started:
+                summary.already_sent += 1
             else:
                 summary.sent += 1
         except (errors.LinktorError, ValueError) as exc:

@@ -26,6 +26,16 @@ from linktor.server.shared.ids import new_id
 from linktor.v1 import content_pb2
 
 _PENDING = [s.value for s in PENDING]
+# "An earlier message of the same conversation is still pending", for claims. Built once:
+# an alias copies every column of the table, which cost more than the claim's own query
+# when it was built per call (see bench/pipeline/README.md).
+_EARLIER = messages.alias("earlier")
+_BLOCKED = exists().where(
+    _EARLIER.c.conversation_id == messages.c.conversation_id,
+    _EARLIER.c.seq < messages.c.seq,
+    _EARLIER.c.direction == Direction.OUTBOUND.value,
+    _EARLIER.c.status.in_(_PENDING),
+)
 
 
 def _content(raw: bytes | None) -> content_pb2.MessageContent | None:
@@ -187,13 +197,6 @@ class SqlMessageRepository:
     ) -> list[Message]:
         if not message_ids:
             return []
-        earlier = messages.alias("earlier")
-        blocked = exists().where(
-            earlier.c.conversation_id == messages.c.conversation_id,
-            earlier.c.seq < messages.c.seq,
-            earlier.c.direction == Direction.OUTBOUND.value,
-            earlier.c.status.in_(_PENDING),
-        )
         statement = (
             update(messages)
             .where(
@@ -209,7 +212,7 @@ class SqlMessageRepository:
                     messages.c.next_attempt_time.is_(None),
                     messages.c.next_attempt_time <= now,
                 ),
-                ~blocked,
+                ~_BLOCKED,
             )
             .values(status=MessageStatus.QUEUED.value, lease_until=lease_until)
             .returning(*messages.c)
@@ -231,28 +234,37 @@ class SqlMessageRepository:
         )
         return {row.id: (row.status in _PENDING, row.next_attempt_time) for row in rows}
 
-    async def claim_next(
-        self, conversation_id: str, after_seq: int, now: datetime, lease_until: datetime
-    ) -> Message | None:
-        """Claim the conversation's first pending outbound message after ``after_seq``, when
-        it may go now (same rules as :meth:`claim`)."""
+    async def claim_next_many(
+        self, conversation_ids: Sequence[str], now: datetime, lease_until: datetime
+    ) -> dict[str, Message]:
+        """For each conversation, its first pending outbound message, claimed when it may
+        go now (same rules as :meth:`claim`): what a conversation's chain sends next. Two
+        statements whatever the number of conversations."""
+        if not conversation_ids:
+            return {}
+        first = (
+            select(messages.c.conversation_id, func.min(messages.c.seq).label("seq"))
+            .where(
+                messages.c.conversation_id.in_(list(conversation_ids)),
+                messages.c.direction == Direction.OUTBOUND.value,
+                messages.c.status.in_(_PENDING),
+            )
+            .group_by(messages.c.conversation_id)
+            .subquery()
+        )
         following = (
             await self._conn.execute(
-                select(messages.c.id)
-                .where(
-                    messages.c.conversation_id == conversation_id,
-                    messages.c.direction == Direction.OUTBOUND.value,
-                    messages.c.status.in_(_PENDING),
-                    messages.c.seq > after_seq,
+                select(messages.c.id).join(
+                    first,
+                    and_(
+                        messages.c.conversation_id == first.c.conversation_id,
+                        messages.c.seq == first.c.seq,
+                    ),
                 )
-                .order_by(messages.c.seq)
-                .limit(1)
             )
-        ).scalar_one_or_none()
-        if following is None:
-            return None
-        claimed = await self.claim([following], now, lease_until)
-        return claimed[0] if claimed else None
+        ).scalars()
+        claimed = await self.claim(list(following), now, lease_until)
+        return {message.conversation_id: message for message in claimed}
 
     async def record(self, results: Sequence[DeliveryResult], now: datetime) -> list[Message]:
         if not results:

@@ -113,6 +113,8 @@ class DeliveryWorker:
         self._concurrency = concurrency
         self._on_commit = on_commit
         self._claims: Batcher[str, Claim] = Batcher(self._claim_batch)
+        # Chains of many conversations look for their next message in one transaction.
+        self._next_claims: Batcher[str, Message | None] = Batcher(self._claim_next_batch)
         self._results: Batcher[DeliveryResult, None] = Batcher(self._record_batch)
         self._subscription: Subscription | None = None
         # Conversations this process is sending in order right now, and the tasks doing it.
@@ -173,12 +175,7 @@ class DeliveryWorker:
     async def _follow(self, done: Message) -> None:
         current = done
         for _ in range(CHAIN_LIMIT):
-            now = self._clock.now()
-            async with self._uow() as uow:
-                following = await uow.messages.claim_next(
-                    current.conversation_id, current.seq, now, now + LEASE
-                )
-                await uow.commit()
+            following = await self._next_claims.submit(current.conversation_id)
             if following is None:
                 return
             outcome = await self._deliver_claimed(following)
@@ -253,6 +250,14 @@ class DeliveryWorker:
             call = adapter.stub.Send(request, timeout=SEND_TIMEOUT_SECONDS)
             # The generated stub is typed for sync channels; ours is a grpc.aio channel.
             response = await cast(Awaitable[adapter_pb2.SendResponse], call)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this worker is being stopped
+            # grpc.aio cancels calls in flight when the adapter's channel closes (the host
+            # replacing a crashed adapter): a failed attempt, not a cancellation of ours.
+            error = DeliveryError(codes.ADAPTER_ERROR, "the adapter connection closed", True)
+            return self._retry_or_fail(message, number, started_at, started, error, None)
         except grpc.aio.AioRpcError as exc:
             code = (
                 codes.TIMEOUT
@@ -398,6 +403,13 @@ class DeliveryWorker:
                 pending, due = others.get(message_id, (message_id in taken, None))
                 claims.append(Claim(None, pending, due))
         return claims
+
+    async def _claim_next_batch(self, conversation_ids: Sequence[str]) -> list[Message | None]:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            claimed = await uow.messages.claim_next_many(conversation_ids, now, now + LEASE)
+            await uow.commit()
+        return [claimed.get(conversation_id) for conversation_id in conversation_ids]
 
     async def _record_batch(self, results: Sequence[DeliveryResult]) -> list[None]:
         now = self._clock.now()

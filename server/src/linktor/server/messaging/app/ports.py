@@ -67,10 +67,11 @@ class MessageRepository(Protocol):
         messages a claim did not get); missing ids do not exist."""
         ...
 
-    async def claim_next(
-        self, conversation_id: str, after_seq: int, now: datetime, lease_until: datetime
-    ) -> Message | None:
-        """Claim the conversation's next pending outbound message after ``after_seq``."""
+    async def claim_next_many(
+        self, conversation_ids: Sequence[str], now: datetime, lease_until: datetime
+    ) -> dict[str, Message]:
+        """For each conversation, its first pending outbound message, claimed when it may
+        go now (same rules as :meth:`claim`); conversations with none are absent."""
         ...
 
     async def record(self, results: Sequence[DeliveryResult], now: datetime) -> list[Message]:

@@ -56,6 +56,10 @@ _HCLOG_LEVELS = {
 StopOutcome = Literal["exited", "graceful", "terminated", "killed"]
 
 
+# How long release() lets in-flight calls fail on their own before cancelling them.
+RELEASE_GRACE_SECONDS = 2.0
+
+
 @dataclass(frozen=True)
 class PluginLog:
     """One line an adapter wrote: ``source`` is stderr, stdout or stdio (GRPCStdio)."""
@@ -191,8 +195,12 @@ class PluginProcess:
         self._signal(signal.SIGKILL)
 
     async def release(self) -> None:
-        """Close the connection and the log readers (after the process exited)."""
-        await self.channel.close(None)
+        """Close the connection and the log readers (after the process exited).
+
+        Calls still in flight are given a moment to fail on their own (the process is gone,
+        so they end UNAVAILABLE, which callers retry) instead of being cancelled outright:
+        grpc.aio reports a cancelled call as asyncio.CancelledError in the caller's task."""
+        await self.channel.close(RELEASE_GRACE_SECONDS)
         if self._tasks:
             # Pipes reach EOF once the process is gone; give the readers a moment to drain.
             _, pending = await asyncio.wait(self._tasks, timeout=1.0)

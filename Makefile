@@ -149,7 +149,20 @@ browser: ## Install Debian's chromium for the browser tests (idempotent).
 PYTEST := $(PY) -m pytest
 
 .PHONY: test
-test: setup-tools services check browser widget-deps ## Everything CI runs: contracts, lint, and every test on both backends.
+test: ## Everything CI runs: contracts, lint, and every test on both backends.
+	@# Independent set-up runs side by side (the Go build of grpcurl, npm, apt and the
+	@# services); mypy then runs beside the tests, which mostly wait on their servers.
+	$(MAKE) -j3 --output-sync=target setup-tools prepare widget-deps
+	$(MAKE) buf-lint check-gen buf-breaking check-widget
+	$(MAKE) -j2 --output-sync=line lint pytest
+
+.PHONY: prepare
+prepare: ## Services and the browser the tests need (apt-based: one after the other).
+	scripts/services.sh up
+	@scripts/browser.sh >/dev/null
+
+.PHONY: pytest
+pytest: setup ## The whole test suite against the running services (see `make services`).
 	set -a; eval "$$(scripts/services.sh env)"; set +a; $(PYTEST) --durations=25 $(PYTEST_ARGS)
 
 .PHONY: check

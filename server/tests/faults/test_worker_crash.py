@@ -93,7 +93,9 @@ async def _crash(deploy: Deployment, log: Path, report: list[str]) -> None:
     for name, records in window.items():
         first, *again = sorted(records, key=lambda r: float(r["time"]))  # type: ignore[arg-type]
         assert len(again) == 1, (name, records)
-        assert first["pid"] in killed_pids and float(first["time"]) < killed_at, (name, records)  # type: ignore[arg-type]
+        # By the killed worker's adapter: its log line may follow the kill by a moment (a
+        # Send the worker made just before dying is still answered by the orphaned adapter).
+        assert first["pid"] in killed_pids, (name, records)
         assert again[0]["pid"] not in killed_pids, (name, records)
     assert len(window) <= IN_FLIGHT_BOUND, len(window)
     report.append(

@@ -218,13 +218,17 @@ class StatusProbe:
 
         return await asyncio.to_thread(read)
 
-    async def progress(self, channel_id: str) -> Progress:
+    async def progress(self, channel_id: str, request_prefix: str = "") -> Progress:
+        """Counts of the channel's outbound messages (those whose request_id starts with
+        ``request_prefix``, when given)."""
         (row,) = await self.rows(
             "SELECT count(*),"
             " sum(CASE WHEN status = 'DELIVERED' THEN 1 ELSE 0 END),"
             " sum(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END)"
-            " FROM messages WHERE channel_id = ? AND direction = 'OUTBOUND'",
+            " FROM messages WHERE channel_id = ? AND direction = 'OUTBOUND'"
+            " AND coalesce(request_id, '') LIKE ?",
             channel_id,
+            f"{request_prefix}%",
         )
         total, delivered, failed = (int(v or 0) for v in row)  # type: ignore[call-overload]
         return Progress(total, delivered, failed)
@@ -235,12 +239,13 @@ class StatusProbe:
         expected: int,
         timeout: float,  # noqa: ASYNC109 - a polling deadline
         interval: float = 0.25,
+        request_prefix: str = "",
     ) -> Progress:
         """Poll until ``expected`` messages are DELIVERED or FAILED, or the time is up."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            progress = await self.progress(channel_id)
+            progress = await self.progress(channel_id, request_prefix)
             if progress.delivered + progress.failed >= expected or loop.time() > deadline:
                 return progress
             await asyncio.sleep(interval)

@@ -20,6 +20,9 @@ class CuttableProxy:
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
         self._drop_next_answer = False
+        # Set once the client sent a call after drop_next_answer(): only then is the server's
+        # next output an answer (before, it may be a PING or a WINDOW_UPDATE of its own).
+        self._call_sent = False
         self.refusing = False
         self.cuts = 0
         threading.Thread(target=self._accept, daemon=True).start()
@@ -45,8 +48,10 @@ class CuttableProxy:
                 data = source.recv(65536)
             except OSError:
                 data = b""
-            if answers and data and self._drop_next_answer:
-                self._drop_next_answer = False
+            if not answers and data and self._drop_next_answer and _starts_a_call(data):
+                self._call_sent = True
+            if answers and data and self._drop_next_answer and self._call_sent:
+                self._drop_next_answer = self._call_sent = False
                 self.cut()
                 return
             if not data:
@@ -60,7 +65,9 @@ class CuttableProxy:
                 end.close()
 
     def drop_next_answer(self) -> None:
-        """The next bytes the server sends are dropped and every connection is reset."""
+        """The first bytes the server sends after the client's next call are dropped and
+        every connection is reset."""
+        self._call_sent = False
         self._drop_next_answer = True
 
     def cut(self) -> None:
@@ -79,6 +86,22 @@ class CuttableProxy:
     def close(self) -> None:
         self._listener.close()
         self.cut()
+
+
+_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+_HEADERS = 0x1
+
+
+def _starts_a_call(chunk: bytes) -> bool:
+    """Whether a chunk the client sent holds an HTTP/2 HEADERS frame (a new call), read
+    frame by frame from its start (the client writes whole frames)."""
+    at = len(_PREFACE) if chunk.startswith(_PREFACE) else 0
+    while at + 9 <= len(chunk):
+        length = int.from_bytes(chunk[at : at + 3], "big")
+        if chunk[at + 3] == _HEADERS:
+            return True
+        at += 9 + length
+    return False
 
 
 @contextmanager

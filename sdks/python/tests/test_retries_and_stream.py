@@ -5,9 +5,10 @@ the last sequence, missing and repeating nothing."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
-from sdktest import LiveServer, TenantLogin, eventually
+from sdktest import LiveServer, TenantLogin, eventually, live_server
 from sdktest.proxy import cuttable_proxy
 
 from linktor.sdk import AsyncLinktor, Linktor, RetryPolicy, errors
@@ -101,3 +102,42 @@ async def test_event_stream_resumes_after_a_cut(
     assert sequences == sorted(set(sequences))
     assert stream.reconnects >= 1
     assert stream.last_sequence == sequences[-1]
+
+
+def test_resuming_before_the_kept_events_is_a_typed_expiry(tmp_path: Path) -> None:
+    # Events are kept one second here, and housekeeping deletes them every second.
+    with live_server(
+        tmp_path / "data",
+        LINKTOR_EVENT_RETENTION_SECONDS="1",
+        LINKTOR_HOUSEKEEPING_INTERVAL_SECONDS="1",
+    ) as server:
+        login = server.create_tenant()
+        with Linktor(api_key=login.api_key, address=server.address) as client:
+            channel = client.channels.create(
+                channel={
+                    "display_name": "SMS line",
+                    "type": "sms",
+                    "secrets": {"webhook_secret": "fake-webhook-secret"},
+                }
+            )
+            channel_id = channel.name.rsplit("/", 1)[1]
+            for n in range(3):
+                client.messages.send(channel=channel_id, to="+15550410", text=f"old {n}")
+            # Every event of the sends (created, then delivered) ends up past retention.
+            eventually(
+                lambda: server.provider_sends() and not list(client.events.list()), timeout=60
+            )
+            with pytest.raises(errors.EventSequenceExpired) as caught:
+                next(iter(client.events.stream(after_sequence=1)))
+            assert caught.value.resume_sequence >= 6  # 3 created + 3 delivered at least
+            assert "no longer kept" in str(caught.value)
+            # Streaming from the sequence it names works.
+            client.messages.send(channel=channel_id, to="+15550410", text="new")
+            event = next(
+                iter(
+                    client.events.stream(
+                        after_sequence=caught.value.resume_sequence, types=["message.created"]
+                    )
+                )
+            )
+            assert event.message.content.text.body == "new"

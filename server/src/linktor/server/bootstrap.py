@@ -104,6 +104,8 @@ class Container:
                 max_delay_seconds=self.settings.delivery_retry_max_delay_seconds,
                 max_attempts=self.settings.delivery_max_attempts,
             ),
+            event_retention=timedelta(seconds=self.settings.event_retention_seconds),
+            housekeeping_interval_seconds=self.settings.housekeeping_interval_seconds,
         )
         # After messaging: read receipts and typing go out through its hooks.
         self.inbox = build_inbox(

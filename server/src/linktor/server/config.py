@@ -127,6 +127,12 @@ class Settings(BaseSettings):
     jwt_audience: str = "linktor-api"
     access_token_ttl_seconds: int = Field(900, ge=60, le=86_400)
     refresh_token_ttl_seconds: int = Field(30 * 86_400, ge=3_600, le=365 * 86_400)
+    password_setup_ttl_seconds: int = Field(
+        72 * 3_600,
+        ge=300,
+        le=30 * 86_400,
+        description="How long a password setup token (IssuePasswordSetup) works.",
+    )
     auth_cache_ttl_seconds: float = Field(
         5.0, ge=0, le=60, description="How long a revoked key or role change may go unseen."
     )
@@ -181,6 +187,20 @@ class Settings(BaseSettings):
     )
     delivery_max_attempts: int = Field(
         12, ge=1, le=1000, description="Attempts before a message is FAILED."
+    )
+    # The event log (docs/events.md).
+    event_retention_seconds: float = Field(
+        7 * 86_400,
+        gt=0,
+        le=366 * 86_400,
+        description="How long events are kept for ListEvents and for resuming a stream; older"
+        " ones are deleted and resuming before them answers EVENT_SEQUENCE_EXPIRED.",
+    )
+    housekeeping_interval_seconds: float = Field(
+        600.0,
+        ge=1,
+        le=86_400,
+        description="How often expired events and idempotency keys are deleted.",
     )
     # Adapter plugins (docs/adapters.md).
     adapter_commands: dict[str, list[str]] = Field(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import BaseRoute
@@ -103,6 +104,8 @@ def build_messaging(
     provider_media: ProviderMediaIds | None = None,
     media_max_bytes: int = 100 * 1024 * 1024,
     quota: MessageQuota | None = None,
+    event_retention: timedelta = timedelta(days=7),
+    housekeeping_interval_seconds: float = 600.0,
 ) -> MessagingServices:
     """``media`` and ``provider_media`` (the media context): attachments are checked at
     send, uploaded to adapters before delivery, and inbound media is fetched into storage."""
@@ -150,7 +153,13 @@ def build_messaging(
             media=outbound_media,
         ),
         inbound=InboundWorker(bus, channels, receive, media=inbound_media),
-        sweeper=Sweeper(privileged, bus, clock),
+        sweeper=Sweeper(
+            privileged,
+            bus,
+            clock,
+            event_retention=event_retention,
+            housekeeping_interval_seconds=housekeeping_interval_seconds,
+        ),
         hub=hub,
         events=EventReader(reader_uow, hub),
         persister=InboundPersister(lambda: SqlUnitOfWork(engine, privileged=True), clock, wake),

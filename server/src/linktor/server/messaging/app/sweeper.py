@@ -39,14 +39,15 @@ class Sweeper:
         *,
         interval_seconds: float = 5.0,
         event_retention: timedelta = timedelta(days=7),
-        housekeeping_every: int = 120,
+        housekeeping_interval_seconds: float = 600.0,
     ) -> None:
         self._uow = uow
         self._bus = bus
         self._clock = clock
-        self._interval = interval_seconds
+        self._interval = min(interval_seconds, housekeeping_interval_seconds)
         self._retention = event_retention
-        self._housekeeping_every = housekeeping_every
+        # Housekeeping runs every so many sweep rounds (the first round included).
+        self._housekeeping_every = max(1, round(housekeeping_interval_seconds / self._interval))
 
     async def run(self, stopping: asyncio.Event) -> None:
         # The first round recovers right away what a previous process left behind.

@@ -46,7 +46,7 @@ RESOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # Verbs that act again when repeated, unless the request carries a request_id.
 REPEATING_VERBS = ("Create", "Rotate", "Replay", "Login", "Refresh", "Logout")
-REPEATING_RPCS = ("TestWebhookEndpoint",)
+REPEATING_RPCS = ("TestWebhookEndpoint", "SetPassword", "ChangePassword")
 
 _WKT = {
     "google.protobuf.Timestamp": ("datetime | timestamp_pb2.Timestamp", "timestamp_pb2"),

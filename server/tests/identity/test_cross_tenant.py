@@ -39,6 +39,8 @@ def cases() -> list[Case]:
         ("DeactivateUser", NF, lambda s, b, u, k, a: s.users.DeactivateUser(user_pb2.DeactivateUserRequest(name=f"{b.name}/users/{u}"))),
         ("DeactivateUser (B's user under A)", NF, lambda s, b, u, k, a: s.users.DeactivateUser(user_pb2.DeactivateUserRequest(name=f"{a.name}/users/{u}"))),
         ("ReactivateUser", NF, lambda s, b, u, k, a: s.users.ReactivateUser(user_pb2.ReactivateUserRequest(name=f"{b.name}/users/{u}"))),
+        ("IssuePasswordSetup", NF, lambda s, b, u, k, a: s.users.IssuePasswordSetup(user_pb2.IssuePasswordSetupRequest(name=f"{b.name}/users/{u}"))),
+        ("IssuePasswordSetup (B's user under A)", NF, lambda s, b, u, k, a: s.users.IssuePasswordSetup(user_pb2.IssuePasswordSetupRequest(name=f"{a.name}/users/{u}"))),
         ("CreateApiKey", NF, lambda s, b, u, k, a: s.api_keys.CreateApiKey(api_key_pb2.CreateApiKeyRequest(parent=b.name, api_key=api_key_pb2.ApiKey(scopes=["*"])))),
         ("GetApiKey", NF, lambda s, b, u, k, a: s.api_keys.GetApiKey(api_key_pb2.GetApiKeyRequest(name=f"{b.name}/apiKeys/{k}"))),
         ("GetApiKey (B's key under A)", NF, lambda s, b, u, k, a: s.api_keys.GetApiKey(api_key_pb2.GetApiKeyRequest(name=f"{a.name}/apiKeys/{k}"))),

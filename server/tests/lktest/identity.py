@@ -25,7 +25,7 @@ from linktor.server.identity.api.interceptor import AuthInterceptor
 from linktor.server.identity.api.registrations import identity_registrations
 from linktor.server.identity.module import IdentityServices, build_identity
 from linktor.server.infra.cache.port import RateLimiter
-from linktor.server.shared.clock import SystemClock
+from linktor.server.shared.clock import Clock, SystemClock
 from linktor.v1 import (
     api_key_pb2_grpc,
     audit_pb2_grpc,
@@ -163,10 +163,14 @@ async def start_identity_server(
     limiter: RateLimiter,
     *,
     more_services: Callable[[IdentityServices], list[Registration]] | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[IdentityServer]:
     """``more_services``: other contexts' servicers to serve behind the same authentication
-    (built from the identity services, e.g. for their plan limits)."""
-    identity = build_identity(settings, engine, limiter, SystemClock(), passwords=cheap_passwords())
+    (built from the identity services, e.g. for their plan limits). ``clock``: the system's
+    by default."""
+    identity = build_identity(
+        settings, engine, limiter, clock or SystemClock(), passwords=cheap_passwords()
+    )
     registrations = identity_registrations(identity)
     if more_services is not None:
         registrations += more_services(identity)

@@ -28,7 +28,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from linktor.v1 import user_pb2 as linktor_dot_v1_dot_user__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15linktor/v1/auth.proto\x12\nlinktor.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15linktor/v1/user.proto\"e\n\x0cLoginRequest\x12\x1a\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x05\x65mail\x12!\n\x08password\x18\x02 \x01(\tB\x05\xe2\x41\x02\x02\x04R\x08password\x12\x16\n\x06tenant\x18\x03 \x01(\tR\x06tenant\"\x9e\x02\n\tTokenPair\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12S\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x15\x61\x63\x63\x65ssTokenExpireTime\x12#\n\rrefresh_token\x18\x03 \x01(\tR\x0crefreshToken\x12U\n\x19refresh_token_expire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x16refreshTokenExpireTime\x12\x1d\n\ntoken_type\x18\x05 \x01(\tR\ttokenType\"~\n\rLoginResponse\x12-\n\x06tokens\x18\x01 \x01(\x0b\x32\x15.linktor.v1.TokenPairR\x06tokens\x12$\n\x04user\x18\x02 \x01(\x0b\x32\x10.linktor.v1.UserR\x04user\x12\x18\n\x07tenants\x18\x03 \x03(\tR\x07tenants\"<\n\x0eRefreshRequest\x12*\n\rrefresh_token\x18\x01 \x01(\tB\x05\xe2\x41\x02\x02\x04R\x0crefreshToken\"@\n\x0fRefreshResponse\x12-\n\x06tokens\x18\x01 \x01(\x0b\x32\x15.linktor.v1.TokenPairR\x06tokens\";\n\rLogoutRequest\x12*\n\rrefresh_token\x18\x01 \x01(\tB\x05\xe2\x41\x02\x02\x04R\x0crefreshToken\"\x10\n\x0eLogoutResponse\"\x15\n\x13GetPrincipalRequest\"\xd1\x01\n\tPrincipal\x12\x16\n\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x12\n\x04user\x18\x02 \x01(\tR\x04user\x12\x17\n\x07\x61pi_key\x18\x03 \x01(\tR\x06\x61piKey\x12$\n\x04role\x18\x04 \x01(\x0e\x32\x10.linktor.v1.RoleR\x04role\x12\x16\n\x06scopes\x18\x05 \x03(\tR\x06scopes\x12+\n\x11platform_operator\x18\x06 \x01(\x08R\x10platformOperator\x12\x14\n\x05\x65mail\x18\x07 \x01(\tR\x05\x65mail2\x88\x03\n\x0b\x41uthService\x12W\n\x05Login\x12\x18.linktor.v1.LoginRequest\x1a\x19.linktor.v1.LoginResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth:login:\x01*\x12_\n\x07Refresh\x12\x1a.linktor.v1.RefreshRequest\x1a\x1b.linktor.v1.RefreshResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth:refresh:\x01*\x12[\n\x06Logout\x12\x19.linktor.v1.LogoutRequest\x1a\x1a.linktor.v1.LogoutResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth:logout:\x01*\x12\x62\n\x0cGetPrincipal\x12\x1f.linktor.v1.GetPrincipalRequest\x1a\x15.linktor.v1.Principal\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/auth/principalBa\n\rio.linktor.v1B\tAuthProtoP\x01Z6github.com/linktor/linktor/gen/go/linktor/v1;linktorv1\xaa\x02\nLinktor.V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15linktor/v1/auth.proto\x12\nlinktor.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15linktor/v1/user.proto\"e\n\x0cLoginRequest\x12\x1a\n\x05\x65mail\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x05\x65mail\x12!\n\x08password\x18\x02 \x01(\tB\x05\xe2\x41\x02\x02\x04R\x08password\x12\x16\n\x06tenant\x18\x03 \x01(\tR\x06tenant\"\x9e\x02\n\tTokenPair\x12!\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\tR\x0b\x61\x63\x63\x65ssToken\x12S\n\x18\x61\x63\x63\x65ss_token_expire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x15\x61\x63\x63\x65ssTokenExpireTime\x12#\n\rrefresh_token\x18\x03 \x01(\tR\x0crefreshToken\x12U\n\x19refresh_token_expire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x16refreshTokenExpireTime\x12\x1d\n\ntoken_type\x18\x05 \x01(\tR\ttokenType\"~\n\rLoginResponse\x12-\n\x06tokens\x18\x01 \x01(\x0b\x32\x15.linktor.v1.TokenPairR\x06tokens\x12$\n\x04user\x18\x02 \x01(\x0b\x32\x10.linktor.v1.UserR\x04user\x12\x18\n\x07tenants\x18\x03 \x03(\tR\x07tenants\"<\n\x0eRefreshRequest\x12*\n\rrefresh_token\x18\x01 \x01(\tB\x05\xe2\x41\x02\x02\x04R\x0crefreshToken\"@\n\x0fRefreshResponse\x12-\n\x06tokens\x18\x01 \x01(\x0b\x32\x15.linktor.v1.TokenPairR\x06tokens\";\n\rLogoutRequest\x12*\n\rrefresh_token\x18\x01 \x01(\tB\x05\xe2\x41\x02\x02\x04R\x0crefreshToken\"\x10\n\x0eLogoutResponse\"\x15\n\x13GetPrincipalRequest\"\xd1\x01\n\tPrincipal\x12\x16\n\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x12\n\x04user\x18\x02 \x01(\tR\x04user\x12\x17\n\x07\x61pi_key\x18\x03 \x01(\tR\x06\x61piKey\x12$\n\x04role\x18\x04 \x01(\x0e\x32\x10.linktor.v1.RoleR\x04role\x12\x16\n\x06scopes\x18\x05 \x03(\tR\x06scopes\x12+\n\x11platform_operator\x18\x06 \x01(\x08R\x10platformOperator\x12\x14\n\x05\x65mail\x18\x07 \x01(\tR\x05\x65mail\"T\n\x12SetPasswordRequest\x12\x1b\n\x05token\x18\x01 \x01(\tB\x05\xe2\x41\x02\x02\x04R\x05token\x12!\n\x08password\x18\x02 \x01(\tB\x05\xe2\x41\x02\x02\x04R\x08password\";\n\x13SetPasswordResponse\x12$\n\x04user\x18\x01 \x01(\x0b\x32\x10.linktor.v1.UserR\x04user\"s\n\x15\x43hangePasswordRequest\x12\x30\n\x10\x63urrent_password\x18\x01 \x01(\tB\x05\xe2\x41\x02\x02\x04R\x0f\x63urrentPassword\x12(\n\x0cnew_password\x18\x02 \x01(\tB\x05\xe2\x41\x02\x02\x04R\x0bnewPassword\"\x18\n\x16\x43hangePasswordResponse2\xf6\x04\n\x0b\x41uthService\x12W\n\x05Login\x12\x18.linktor.v1.LoginRequest\x1a\x19.linktor.v1.LoginResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\x0e/v1/auth:login:\x01*\x12_\n\x07Refresh\x12\x1a.linktor.v1.RefreshRequest\x1a\x1b.linktor.v1.RefreshResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/auth:refresh:\x01*\x12[\n\x06Logout\x12\x19.linktor.v1.LogoutRequest\x1a\x1a.linktor.v1.LogoutResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\"\x0f/v1/auth:logout:\x01*\x12\x62\n\x0cGetPrincipal\x12\x1f.linktor.v1.GetPrincipalRequest\x1a\x15.linktor.v1.Principal\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/auth/principal\x12o\n\x0bSetPassword\x12\x1e.linktor.v1.SetPasswordRequest\x1a\x1f.linktor.v1.SetPasswordResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\"\x14/v1/auth:setPassword:\x01*\x12{\n\x0e\x43hangePassword\x12!.linktor.v1.ChangePasswordRequest\x1a\".linktor.v1.ChangePasswordResponse\"\"\x82\xd3\xe4\x93\x02\x1c\"\x17/v1/auth:changePassword:\x01*Ba\n\rio.linktor.v1B\tAuthProtoP\x01Z6github.com/linktor/linktor/gen/go/linktor/v1;linktorv1\xaa\x02\nLinktor.V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,6 +44,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REFRESHREQUEST'].fields_by_name['refresh_token']._serialized_options = b'\342A\002\002\004'
   _globals['_LOGOUTREQUEST'].fields_by_name['refresh_token']._loaded_options = None
   _globals['_LOGOUTREQUEST'].fields_by_name['refresh_token']._serialized_options = b'\342A\002\002\004'
+  _globals['_SETPASSWORDREQUEST'].fields_by_name['token']._loaded_options = None
+  _globals['_SETPASSWORDREQUEST'].fields_by_name['token']._serialized_options = b'\342A\002\002\004'
+  _globals['_SETPASSWORDREQUEST'].fields_by_name['password']._loaded_options = None
+  _globals['_SETPASSWORDREQUEST'].fields_by_name['password']._serialized_options = b'\342A\002\002\004'
+  _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['current_password']._loaded_options = None
+  _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['current_password']._serialized_options = b'\342A\002\002\004'
+  _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['new_password']._loaded_options = None
+  _globals['_CHANGEPASSWORDREQUEST'].fields_by_name['new_password']._serialized_options = b'\342A\002\002\004'
   _globals['_AUTHSERVICE'].methods_by_name['Login']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['Login']._serialized_options = b'\202\323\344\223\002\023\"\016/v1/auth:login:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['Refresh']._loaded_options = None
@@ -52,6 +60,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHSERVICE'].methods_by_name['Logout']._serialized_options = b'\202\323\344\223\002\024\"\017/v1/auth:logout:\001*'
   _globals['_AUTHSERVICE'].methods_by_name['GetPrincipal']._loaded_options = None
   _globals['_AUTHSERVICE'].methods_by_name['GetPrincipal']._serialized_options = b'\202\323\344\223\002\024\022\022/v1/auth/principal'
+  _globals['_AUTHSERVICE'].methods_by_name['SetPassword']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['SetPassword']._serialized_options = b'\202\323\344\223\002\031\"\024/v1/auth:setPassword:\001*'
+  _globals['_AUTHSERVICE'].methods_by_name['ChangePassword']._loaded_options = None
+  _globals['_AUTHSERVICE'].methods_by_name['ChangePassword']._serialized_options = b'\202\323\344\223\002\034\"\027/v1/auth:changePassword:\001*'
   _globals['_LOGINREQUEST']._serialized_start=156
   _globals['_LOGINREQUEST']._serialized_end=257
   _globals['_TOKENPAIR']._serialized_start=260
@@ -70,6 +82,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPRINCIPALREQUEST']._serialized_end=904
   _globals['_PRINCIPAL']._serialized_start=907
   _globals['_PRINCIPAL']._serialized_end=1116
-  _globals['_AUTHSERVICE']._serialized_start=1119
-  _globals['_AUTHSERVICE']._serialized_end=1511
+  _globals['_SETPASSWORDREQUEST']._serialized_start=1118
+  _globals['_SETPASSWORDREQUEST']._serialized_end=1202
+  _globals['_SETPASSWORDRESPONSE']._serialized_start=1204
+  _globals['_SETPASSWORDRESPONSE']._serialized_end=1263
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_start=1265
+  _globals['_CHANGEPASSWORDREQUEST']._serialized_end=1380
+  _globals['_CHANGEPASSWORDRESPONSE']._serialized_start=1382
+  _globals['_CHANGEPASSWORDRESPONSE']._serialized_end=1406
+  _globals['_AUTHSERVICE']._serialized_start=1409
+  _globals['_AUTHSERVICE']._serialized_end=2039
 # @@protoc_insertion_point(module_scope)

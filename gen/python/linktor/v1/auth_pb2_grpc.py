@@ -57,6 +57,16 @@ class AuthServiceStub:
                 request_serializer=linktor_dot_v1_dot_auth__pb2.GetPrincipalRequest.SerializeToString,
                 response_deserializer=linktor_dot_v1_dot_auth__pb2.Principal.FromString,
                 _registered_method=True)
+        self.SetPassword = channel.unary_unary(
+                '/linktor.v1.AuthService/SetPassword',
+                request_serializer=linktor_dot_v1_dot_auth__pb2.SetPasswordRequest.SerializeToString,
+                response_deserializer=linktor_dot_v1_dot_auth__pb2.SetPasswordResponse.FromString,
+                _registered_method=True)
+        self.ChangePassword = channel.unary_unary(
+                '/linktor.v1.AuthService/ChangePassword',
+                request_serializer=linktor_dot_v1_dot_auth__pb2.ChangePasswordRequest.SerializeToString,
+                response_deserializer=linktor_dot_v1_dot_auth__pb2.ChangePasswordResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -95,6 +105,28 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetPassword(self, request, context):
+        """Sets a password with a one-time token from UserService.IssuePasswordSetup;
+        needs no credentials. The token works once: an unknown, used or expired
+        token answers UNAUTHENTICATED and changes nothing. On success the person's
+        INVITED memberships become ACTIVE and every session of the person ends;
+        log in with the new password. Attempts are rate limited per client
+        address.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ChangePassword(self, request, context):
+        """Changes the calling user's password (access token credentials only; API
+        keys and operator keys answer FAILED_PRECONDITION). A wrong current
+        password answers UNAUTHENTICATED and changes nothing. Every other session
+        of the person ends; the calling one stays.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -117,6 +149,16 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.GetPrincipal,
                     request_deserializer=linktor_dot_v1_dot_auth__pb2.GetPrincipalRequest.FromString,
                     response_serializer=linktor_dot_v1_dot_auth__pb2.Principal.SerializeToString,
+            ),
+            'SetPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPassword,
+                    request_deserializer=linktor_dot_v1_dot_auth__pb2.SetPasswordRequest.FromString,
+                    response_serializer=linktor_dot_v1_dot_auth__pb2.SetPasswordResponse.SerializeToString,
+            ),
+            'ChangePassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangePassword,
+                    request_deserializer=linktor_dot_v1_dot_auth__pb2.ChangePasswordRequest.FromString,
+                    response_serializer=linktor_dot_v1_dot_auth__pb2.ChangePasswordResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -230,6 +272,60 @@ class AuthService:
             '/linktor.v1.AuthService/GetPrincipal',
             linktor_dot_v1_dot_auth__pb2.GetPrincipalRequest.SerializeToString,
             linktor_dot_v1_dot_auth__pb2.Principal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linktor.v1.AuthService/SetPassword',
+            linktor_dot_v1_dot_auth__pb2.SetPasswordRequest.SerializeToString,
+            linktor_dot_v1_dot_auth__pb2.SetPasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangePassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linktor.v1.AuthService/ChangePassword',
+            linktor_dot_v1_dot_auth__pb2.ChangePasswordRequest.SerializeToString,
+            linktor_dot_v1_dot_auth__pb2.ChangePasswordResponse.FromString,
             options,
             channel_credentials,
             insecure,

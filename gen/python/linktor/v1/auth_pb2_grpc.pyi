@@ -48,6 +48,20 @@ class AuthServiceStub:
     """Revokes a refresh token (and its family), ending the session."""
     GetPrincipal: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetPrincipalRequest, _auth_pb2.Principal]
     """Describes the caller: tenant, user or API key, role and scopes."""
+    SetPassword: _grpc.UnaryUnaryMultiCallable[_auth_pb2.SetPasswordRequest, _auth_pb2.SetPasswordResponse]
+    """Sets a password with a one-time token from UserService.IssuePasswordSetup;
+    needs no credentials. The token works once: an unknown, used or expired
+    token answers UNAUTHENTICATED and changes nothing. On success the person's
+    INVITED memberships become ACTIVE and every session of the person ends;
+    log in with the new password. Attempts are rate limited per client
+    address.
+    """
+    ChangePassword: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ChangePasswordRequest, _auth_pb2.ChangePasswordResponse]
+    """Changes the calling user's password (access token credentials only; API
+    keys and operator keys answer FAILED_PRECONDITION). A wrong current
+    password answers UNAUTHENTICATED and changes nothing. Every other session
+    of the person ends; the calling one stays.
+    """
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -69,6 +83,20 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Revokes a refresh token (and its family), ending the session."""
     GetPrincipal: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetPrincipalRequest, _auth_pb2.Principal]  # type: ignore[assignment]
     """Describes the caller: tenant, user or API key, role and scopes."""
+    SetPassword: _aio.UnaryUnaryMultiCallable[_auth_pb2.SetPasswordRequest, _auth_pb2.SetPasswordResponse]  # type: ignore[assignment]
+    """Sets a password with a one-time token from UserService.IssuePasswordSetup;
+    needs no credentials. The token works once: an unknown, used or expired
+    token answers UNAUTHENTICATED and changes nothing. On success the person's
+    INVITED memberships become ACTIVE and every session of the person ends;
+    log in with the new password. Attempts are rate limited per client
+    address.
+    """
+    ChangePassword: _aio.UnaryUnaryMultiCallable[_auth_pb2.ChangePasswordRequest, _auth_pb2.ChangePasswordResponse]  # type: ignore[assignment]
+    """Changes the calling user's password (access token credentials only; API
+    keys and operator keys answer FAILED_PRECONDITION). A wrong current
+    password answers UNAUTHENTICATED and changes nothing. Every other session
+    of the person ends; the calling one stays.
+    """
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """Logs people in and tells any caller who it is. Access tokens are short-lived
@@ -111,5 +139,31 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.Principal, _abc.Awaitable[_auth_pb2.Principal]]:
         """Describes the caller: tenant, user or API key, role and scopes."""
+
+    @_abc_1.abstractmethod
+    def SetPassword(
+        self,
+        request: _auth_pb2.SetPasswordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.SetPasswordResponse, _abc.Awaitable[_auth_pb2.SetPasswordResponse]]:
+        """Sets a password with a one-time token from UserService.IssuePasswordSetup;
+        needs no credentials. The token works once: an unknown, used or expired
+        token answers UNAUTHENTICATED and changes nothing. On success the person's
+        INVITED memberships become ACTIVE and every session of the person ends;
+        log in with the new password. Attempts are rate limited per client
+        address.
+        """
+
+    @_abc_1.abstractmethod
+    def ChangePassword(
+        self,
+        request: _auth_pb2.ChangePasswordRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ChangePasswordResponse, _abc.Awaitable[_auth_pb2.ChangePasswordResponse]]:
+        """Changes the calling user's password (access token credentials only; API
+        keys and operator keys answer FAILED_PRECONDITION). A wrong current
+        password answers UNAUTHENTICATED and changes nothing. Every other session
+        of the person ends; the calling one stays.
+        """
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -338,3 +338,61 @@ class ReactivateUserRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReactivateUserRequest: _TypeAlias = ReactivateUserRequest  # noqa: Y015
+
+@_typing.final
+class IssuePasswordSetupRequest(_message.Message):
+    """Request for IssuePasswordSetup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The user's resource name."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssuePasswordSetupRequest: _TypeAlias = IssuePasswordSetupRequest  # noqa: Y015
+
+@_typing.final
+class PasswordSetup(_message.Message):
+    """A one-time password setup token, the answer of IssuePasswordSetup."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    USER_FIELD_NUMBER: _builtins.int
+    TOKEN_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    user: _builtins.str
+    """The user it was issued for, `tenants/{tenant}/users/{user}`."""
+    token: _builtins.str
+    """The secret, `lkps_...`: shown only here, single use. Only its SHA-256
+    hash is stored.
+    """
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp:
+        """When the token stops working (72 hours after issue by default,
+        LINKTOR_PASSWORD_SETUP_TTL_SECONDS).
+        """
+
+    def __init__(
+        self,
+        *,
+        user: _builtins.str = ...,
+        token: _builtins.str = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time", "token", b"token", "user", b"user"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PasswordSetup: _TypeAlias = PasswordSetup  # noqa: Y015

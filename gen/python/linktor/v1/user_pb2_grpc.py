@@ -66,6 +66,11 @@ class UserServiceStub:
                 request_serializer=linktor_dot_v1_dot_user__pb2.ReactivateUserRequest.SerializeToString,
                 response_deserializer=linktor_dot_v1_dot_user__pb2.User.FromString,
                 _registered_method=True)
+        self.IssuePasswordSetup = channel.unary_unary(
+                '/linktor.v1.UserService/IssuePasswordSetup',
+                request_serializer=linktor_dot_v1_dot_user__pb2.IssuePasswordSetupRequest.SerializeToString,
+                response_deserializer=linktor_dot_v1_dot_user__pb2.PasswordSetup.FromString,
+                _registered_method=True)
 
 
 class UserServiceServicer:
@@ -117,6 +122,19 @@ class UserServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IssuePasswordSetup(self, request, context):
+        """Issues a one-time token with which the person sets their password
+        (AuthService.SetPassword): for an INVITED user to get in, or for an ACTIVE
+        user who forgot theirs. The token is in this answer only; hand it to the
+        person over a channel you trust. Issuing a new one invalidates the
+        person's earlier unused tokens. Admins cannot issue one for an owner. A
+        DEACTIVATED user, or a person who also belongs to another tenant, answers
+        FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UserServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +167,11 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.ReactivateUser,
                     request_deserializer=linktor_dot_v1_dot_user__pb2.ReactivateUserRequest.FromString,
                     response_serializer=linktor_dot_v1_dot_user__pb2.User.SerializeToString,
+            ),
+            'IssuePasswordSetup': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssuePasswordSetup,
+                    request_deserializer=linktor_dot_v1_dot_user__pb2.IssuePasswordSetupRequest.FromString,
+                    response_serializer=linktor_dot_v1_dot_user__pb2.PasswordSetup.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -315,6 +338,33 @@ class UserService:
             '/linktor.v1.UserService/ReactivateUser',
             linktor_dot_v1_dot_user__pb2.ReactivateUserRequest.SerializeToString,
             linktor_dot_v1_dot_user__pb2.User.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssuePasswordSetup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/linktor.v1.UserService/IssuePasswordSetup',
+            linktor_dot_v1_dot_user__pb2.IssuePasswordSetupRequest.SerializeToString,
+            linktor_dot_v1_dot_user__pb2.PasswordSetup.FromString,
             options,
             channel_credentials,
             insecure,

@@ -51,6 +51,15 @@ class UserServiceStub:
     """
     ReactivateUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.ReactivateUserRequest, _user_pb2.User]
     """Reactivates a deactivated user."""
+    IssuePasswordSetup: _grpc.UnaryUnaryMultiCallable[_user_pb2.IssuePasswordSetupRequest, _user_pb2.PasswordSetup]
+    """Issues a one-time token with which the person sets their password
+    (AuthService.SetPassword): for an INVITED user to get in, or for an ACTIVE
+    user who forgot theirs. The token is in this answer only; hand it to the
+    person over a channel you trust. Issuing a new one invalidates the
+    person's earlier unused tokens. Admins cannot issue one for an owner. A
+    DEACTIVATED user, or a person who also belongs to another tenant, answers
+    FAILED_PRECONDITION.
+    """
 
 @_typing.type_check_only
 class UserServiceAsyncStub(UserServiceStub):
@@ -75,6 +84,15 @@ class UserServiceAsyncStub(UserServiceStub):
     """
     ReactivateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.ReactivateUserRequest, _user_pb2.User]  # type: ignore[assignment]
     """Reactivates a deactivated user."""
+    IssuePasswordSetup: _aio.UnaryUnaryMultiCallable[_user_pb2.IssuePasswordSetupRequest, _user_pb2.PasswordSetup]  # type: ignore[assignment]
+    """Issues a one-time token with which the person sets their password
+    (AuthService.SetPassword): for an INVITED user to get in, or for an ACTIVE
+    user who forgot theirs. The token is in this answer only; hand it to the
+    person over a channel you trust. Issuing a new one invalidates the
+    person's earlier unused tokens. Admins cannot issue one for an owner. A
+    DEACTIVATED user, or a person who also belongs to another tenant, answers
+    FAILED_PRECONDITION.
+    """
 
 class UserServiceServicer(metaclass=_abc_1.ABCMeta):
     """The people who work in a tenant (agents in the admin panel), with roles.
@@ -132,5 +150,20 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_user_pb2.User, _abc.Awaitable[_user_pb2.User]]:
         """Reactivates a deactivated user."""
+
+    @_abc_1.abstractmethod
+    def IssuePasswordSetup(
+        self,
+        request: _user_pb2.IssuePasswordSetupRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_user_pb2.PasswordSetup, _abc.Awaitable[_user_pb2.PasswordSetup]]:
+        """Issues a one-time token with which the person sets their password
+        (AuthService.SetPassword): for an INVITED user to get in, or for an ACTIVE
+        user who forgot theirs. The token is in this answer only; hand it to the
+        person over a channel you trust. Issuing a new one invalidates the
+        person's earlier unused tokens. Admins cannot issue one for an owner. A
+        DEACTIVATED user, or a person who also belongs to another tenant, answers
+        FAILED_PRECONDITION.
+        """
 
 def add_UserServiceServicer_to_server(servicer: UserServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

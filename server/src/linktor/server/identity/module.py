@@ -18,6 +18,7 @@ from linktor.server.identity.app.api_keys import ApiKeyAdmin
 from linktor.server.identity.app.audit_log import AuditLog
 from linktor.server.identity.app.authenticate import Authenticator, AuthPolicy
 from linktor.server.identity.app.operators import OperatorAdmin
+from linktor.server.identity.app.passwords import PasswordPolicy, Passwords
 from linktor.server.identity.app.plans import PlanCatalog, TenantPlans
 from linktor.server.identity.app.ports import AccessTokens, IdentityStore, PasswordHasher
 from linktor.server.identity.app.sessions import SessionPolicy, Sessions
@@ -36,6 +37,7 @@ class IdentityServices:
     tenants: TenantAdmin
     users: UserAdmin
     sessions: Sessions
+    passwords: Passwords
     api_keys: ApiKeyAdmin
     audit: AuditLog
     operators: OperatorAdmin
@@ -116,6 +118,19 @@ def build_identity(
                 attempts_per_account_per_minute=settings.login_attempts_per_account_per_minute,
                 attempts_per_address_per_minute=settings.login_attempts_per_address_per_minute,
             ),
+        ),
+        passwords=Passwords(
+            store,
+            passwords,
+            credentials,
+            rate_limiter,
+            clock,
+            PasswordPolicy(
+                setup_ttl=timedelta(seconds=settings.password_setup_ttl_seconds),
+                attempts_per_account_per_minute=settings.login_attempts_per_account_per_minute,
+                attempts_per_address_per_minute=settings.login_attempts_per_address_per_minute,
+            ),
+            on_change=authenticator.forget_member,
         ),
         api_keys=ApiKeyAdmin(
             store,

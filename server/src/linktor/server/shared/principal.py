@@ -45,6 +45,8 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     platform_operator: bool = False
     email: str = ""
+    # The session (refresh token family) of a user's access token.
+    session_id: str | None = None
 
     @property
     def actor(self) -> str:

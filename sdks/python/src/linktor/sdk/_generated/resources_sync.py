@@ -1475,6 +1475,29 @@ class Users(Resource):
         """
         return self._call(specs.USERS_REACTIVATE_USER, request, timeout, {"name": name})
 
+    def issue_password_setup(
+        self,
+        name: str | None = None,
+        /,
+        *,
+        request: user_pb2.IssuePasswordSetupRequest | None = None,
+        timeout: float | None = None,
+    ) -> user_pb2.PasswordSetup:
+        """Issues a one-time token with which the person sets their password
+        (AuthService.SetPassword): for an INVITED user to get in, or for an ACTIVE
+        user who forgot theirs. The token is in this answer only; hand it to the
+        person over a channel you trust. Issuing a new one invalidates the
+        person's earlier unused tokens. Admins cannot issue one for an owner. A
+        DEACTIVATED user, or a person who also belongs to another tenant, answers
+        FAILED_PRECONDITION.
+
+        Args:
+            name: The user's resource name.
+            request: a whole IssuePasswordSetupRequest; the keywords are set on a copy.
+            timeout: seconds for each attempt (the client's default otherwise).
+        """
+        return self._call(specs.USERS_ISSUE_PASSWORD_SETUP, request, timeout, {"name": name})
+
 
 class Tenants(Resource):
     """``client.tenants``: Tenants: the businesses on a Linktor installation. Only platform
@@ -1737,3 +1760,54 @@ class Auth(Resource):
             timeout: seconds for each attempt (the client's default otherwise).
         """
         return self._call(specs.AUTH_GET_PRINCIPAL, request, timeout, {})
+
+    def set_password(
+        self,
+        *,
+        token: str | None = None,
+        password: str | None = None,
+        request: auth_pb2.SetPasswordRequest | None = None,
+        timeout: float | None = None,
+    ) -> auth_pb2.SetPasswordResponse:
+        """Sets a password with a one-time token from UserService.IssuePasswordSetup;
+        needs no credentials. The token works once: an unknown, used or expired
+        token answers UNAUTHENTICATED and changes nothing. On success the person's
+        INVITED memberships become ACTIVE and every session of the person ends;
+        log in with the new password. Attempts are rate limited per client
+        address.
+
+        Args:
+            token: The one-time token, `lkps_...`, from IssuePasswordSetup.
+            password: The new password, at least 12 characters.
+            request: a whole SetPasswordRequest; the keywords are set on a copy.
+            timeout: seconds for each attempt (the client's default otherwise).
+        """
+        return self._call(
+            specs.AUTH_SET_PASSWORD, request, timeout, {"token": token, "password": password}
+        )
+
+    def change_password(
+        self,
+        *,
+        current_password: str | None = None,
+        new_password: str | None = None,
+        request: auth_pb2.ChangePasswordRequest | None = None,
+        timeout: float | None = None,
+    ) -> auth_pb2.ChangePasswordResponse:
+        """Changes the calling user's password (access token credentials only; API
+        keys and operator keys answer FAILED_PRECONDITION). A wrong current
+        password answers UNAUTHENTICATED and changes nothing. Every other session
+        of the person ends; the calling one stays.
+
+        Args:
+            current_password: The caller's current password.
+            new_password: The new password, at least 12 characters.
+            request: a whole ChangePasswordRequest; the keywords are set on a copy.
+            timeout: seconds for each attempt (the client's default otherwise).
+        """
+        return self._call(
+            specs.AUTH_CHANGE_PASSWORD,
+            request,
+            timeout,
+            {"current_password": current_password, "new_password": new_password},
+        )

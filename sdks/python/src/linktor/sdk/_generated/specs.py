@@ -563,6 +563,15 @@ USERS_REACTIVATE_USER = MethodSpec(
     short_names=(("name", "users"),),
 )
 
+USERS_ISSUE_PASSWORD_SETUP = MethodSpec(
+    stub=user_pb2_grpc.UserServiceStub,
+    rpc="IssuePasswordSetup",
+    service="linktor.v1.UserService",
+    request_type=user_pb2.IssuePasswordSetupRequest,
+    response_type=user_pb2.PasswordSetup,
+    short_names=(("name", "users"),),
+)
+
 TENANTS_CREATE_TENANT = MethodSpec(
     stub=tenant_pb2_grpc.TenantServiceStub,
     rpc="CreateTenant",
@@ -657,4 +666,22 @@ AUTH_GET_PRINCIPAL = MethodSpec(
     service="linktor.v1.AuthService",
     request_type=auth_pb2.GetPrincipalRequest,
     response_type=auth_pb2.Principal,
+)
+
+AUTH_SET_PASSWORD = MethodSpec(
+    stub=auth_pb2_grpc.AuthServiceStub,
+    rpc="SetPassword",
+    service="linktor.v1.AuthService",
+    request_type=auth_pb2.SetPasswordRequest,
+    response_type=auth_pb2.SetPasswordResponse,
+    idempotent=False,
+)
+
+AUTH_CHANGE_PASSWORD = MethodSpec(
+    stub=auth_pb2_grpc.AuthServiceStub,
+    rpc="ChangePassword",
+    service="linktor.v1.AuthService",
+    request_type=auth_pb2.ChangePasswordRequest,
+    response_type=auth_pb2.ChangePasswordResponse,
+    idempotent=False,
 )

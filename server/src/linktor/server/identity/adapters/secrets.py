@@ -3,7 +3,8 @@
 API keys look like ``lk_<12 chars>_<43 chars>``: the ``lk_<12 chars>`` prefix is stored in
 clear and finds the key; the whole secret is stored only as SHA-256 (256 random bits need no
 slow hash) and compared in constant time. Operator keys are the same with ``lko_``; refresh
-tokens are ``lkr_<43 chars>`` found by their hash.
+tokens are ``lkr_<43 chars>`` and password setup tokens ``lkps_<43 chars>``, both found by
+their hash.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import string
 API_KEY_TAG = "lk"
 OPERATOR_KEY_TAG = "lko"
 REFRESH_TOKEN_TAG = "lkr"  # noqa: S105 - a label, not a secret
+PASSWORD_SETUP_TAG = "lkps"  # noqa: S105 - a label, not a secret
 _LOOKUP_ALPHABET = string.ascii_lowercase + string.digits
 _LOOKUP_LENGTH = 12
 
@@ -46,6 +48,10 @@ def new_refresh_token() -> str:
     return f"{REFRESH_TOKEN_TAG}_{secrets.token_urlsafe(32)}"
 
 
+def new_password_setup_token() -> str:
+    return f"{PASSWORD_SETUP_TAG}_{secrets.token_urlsafe(32)}"
+
+
 class Sha256Credentials:
     """The Credentials port: the functions above, with SHA-256 as the hash."""
 
@@ -63,6 +69,9 @@ class Sha256Credentials:
 
     def new_refresh_token(self) -> str:
         return new_refresh_token()
+
+    def new_password_setup_token(self) -> str:
+        return new_password_setup_token()
 
     def api_key_prefix(self, secret: str) -> str | None:
         return prefix_of(secret, API_KEY_TAG)

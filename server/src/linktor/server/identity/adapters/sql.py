@@ -13,6 +13,7 @@ from linktor.server.identity.adapters.sql_audit import SqlAuditRepository, SqlUs
 from linktor.server.identity.adapters.sql_credentials import (
     SqlApiKeyRepository,
     SqlOperatorKeyRepository,
+    SqlPasswordSetupRepository,
     SqlRefreshTokenRepository,
 )
 from linktor.server.identity.adapters.sql_people import SqlMembershipRepository, SqlUserRepository
@@ -105,6 +106,7 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork):
     memberships: SqlMembershipRepository
     api_keys: SqlApiKeyRepository
     refresh_tokens: SqlRefreshTokenRepository
+    password_setups: SqlPasswordSetupRepository
     audit: SqlAuditRepository
     operator_keys: SqlOperatorKeyRepository
     usage: SqlUsageRepository
@@ -116,6 +118,7 @@ class SqlIdentityUnitOfWork(SqlUnitOfWork):
         self.memberships = SqlMembershipRepository(conn)
         self.api_keys = SqlApiKeyRepository(conn)
         self.refresh_tokens = SqlRefreshTokenRepository(conn)
+        self.password_setups = SqlPasswordSetupRepository(conn)
         self.audit = SqlAuditRepository(conn)
         self.operator_keys = SqlOperatorKeyRepository(conn)
         self.usage = SqlUsageRepository(conn)

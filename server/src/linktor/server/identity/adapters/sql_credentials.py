@@ -1,4 +1,5 @@
-"""SQL repositories of credentials: API keys, refresh tokens, operator keys."""
+"""SQL repositories of credentials: API keys, refresh tokens, password setup tokens,
+operator keys."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from linktor.server.identity.adapters.tables import api_keys, operator_keys, refresh_tokens
+from linktor.server.identity.adapters.tables import (
+    api_keys,
+    operator_keys,
+    password_setups,
+    refresh_tokens,
+)
 from linktor.server.identity.domain.api_key import ApiKey, ApiKeyState
 from linktor.server.identity.domain.operator import OperatorKey
+from linktor.server.identity.domain.password_setup import PasswordSetup
 from linktor.server.identity.domain.session import RefreshToken, RefreshTokenState
 
 
@@ -186,6 +193,81 @@ class SqlRefreshTokenRepository:
                 refresh_tokens.c.state != RefreshTokenState.REVOKED.value,
             )
             .values(state=RefreshTokenState.REVOKED.value, revoke_time=now)
+        )
+        return int(result.rowcount)
+
+    async def revoke_for_person(
+        self, user_id: str, now: datetime, *, keep_family: str | None = None
+    ) -> int:
+        query = update(refresh_tokens).where(
+            refresh_tokens.c.user_id == user_id,
+            refresh_tokens.c.state != RefreshTokenState.REVOKED.value,
+        )
+        if keep_family is not None:
+            query = query.where(refresh_tokens.c.family_id != keep_family)
+        result = await self._conn.execute(
+            query.values(state=RefreshTokenState.REVOKED.value, revoke_time=now)
+        )
+        return int(result.rowcount)
+
+
+class SqlPasswordSetupRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, setup: PasswordSetup) -> None:
+        await self._conn.execute(
+            insert(password_setups).values(
+                id=setup.id,
+                user_id=setup.user_id,
+                tenant_id=setup.tenant_id,
+                token_hash=setup.token_hash,
+                creator=setup.creator,
+                create_time=setup.create_time,
+                expire_time=setup.expire_time,
+                use_time=setup.use_time,
+                revoke_time=setup.revoke_time,
+            )
+        )
+
+    async def get_by_hash(self, token_hash: str) -> PasswordSetup | None:
+        query = select(password_setups).where(password_setups.c.token_hash == token_hash)
+        row = (await self._conn.execute(query)).one_or_none()
+        if row is None:
+            return None
+        return PasswordSetup(
+            id=row.id,
+            user_id=row.user_id,
+            tenant_id=row.tenant_id,
+            token_hash=row.token_hash,
+            creator=row.creator,
+            create_time=row.create_time,
+            expire_time=row.expire_time,
+            use_time=row.use_time,
+            revoke_time=row.revoke_time,
+        )
+
+    async def mark_used(self, setup_id: str, now: datetime) -> bool:
+        result = await self._conn.execute(
+            update(password_setups)
+            .where(
+                password_setups.c.id == setup_id,
+                password_setups.c.use_time.is_(None),
+                password_setups.c.revoke_time.is_(None),
+            )
+            .values(use_time=now)
+        )
+        return bool(result.rowcount == 1)
+
+    async def revoke_unused(self, user_id: str, now: datetime) -> int:
+        result = await self._conn.execute(
+            update(password_setups)
+            .where(
+                password_setups.c.user_id == user_id,
+                password_setups.c.use_time.is_(None),
+                password_setups.c.revoke_time.is_(None),
+            )
+            .values(revoke_time=now)
         )
         return int(result.rowcount)
 

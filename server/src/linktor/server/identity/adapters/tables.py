@@ -95,6 +95,23 @@ refresh_tokens = Table(
     Index(None, "tenant_id", "user_id"),
 )
 
+# One-time password setup tokens (invitations, resets), keyed by the person; the tenant is
+# the one whose owner or admin issued it. Stored as SHA-256 hashes only.
+password_setups = Table(
+    "password_setups",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False),
+    Column("tenant_id", String(64), ForeignKey("tenants.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("creator", String(200), nullable=False, server_default=""),
+    Column("create_time", UTCDateTime, nullable=False),
+    Column("expire_time", UTCDateTime, nullable=False),
+    Column("use_time", UTCDateTime, nullable=True),
+    Column("revoke_time", UTCDateTime, nullable=True),
+    Index(None, "user_id"),
+)
+
 audit_entries = Table(
     "audit_entries",
     metadata,

@@ -16,6 +16,7 @@ from linktor.server.identity.api.mapping import (
     user_to_proto,
 )
 from linktor.server.identity.app.audit_log import AuditLog
+from linktor.server.identity.app.passwords import Passwords
 from linktor.server.identity.app.sessions import Session, Sessions
 from linktor.server.shared import names
 from linktor.server.shared.principal import current_principal
@@ -35,8 +36,9 @@ def _tokens(session: Session) -> auth_pb2.TokenPair:
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
-    def __init__(self, sessions: Sessions) -> None:
+    def __init__(self, sessions: Sessions, passwords: Passwords) -> None:
         self._sessions = sessions
+        self._passwords = passwords
 
     async def Login(
         self, request: auth_pb2.LoginRequest, context: Context
@@ -67,6 +69,25 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         self, request: auth_pb2.GetPrincipalRequest, context: Context
     ) -> auth_pb2.Principal:
         return principal_to_proto(current_principal())
+
+    async def SetPassword(
+        self, request: auth_pb2.SetPasswordRequest, context: Context
+    ) -> auth_pb2.SetPasswordResponse:
+        member = await self._passwords.set_password(
+            request.token, request.password, client_address(context.peer())
+        )
+        return auth_pb2.SetPasswordResponse(user=user_to_proto(member))
+
+    async def ChangePassword(
+        self, request: auth_pb2.ChangePasswordRequest, context: Context
+    ) -> auth_pb2.ChangePasswordResponse:
+        await self._passwords.change(
+            current_principal(),
+            request.current_password,
+            request.new_password,
+            client_address(context.peer()),
+        )
+        return auth_pb2.ChangePasswordResponse()
 
 
 class AuditServicer(audit_pb2_grpc.AuditServiceServicer):

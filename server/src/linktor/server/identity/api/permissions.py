@@ -36,12 +36,16 @@ _TABLE: dict[str, dict[str, Rule]] = {
         "UpdateUser": _rule(ADMIN, "users:write"),
         "DeactivateUser": _rule(ADMIN, "users:write"),
         "ReactivateUser": _rule(ADMIN, "users:write"),
+        "IssuePasswordSetup": _rule(ADMIN, "users:write"),
     },
     "AuthService": {
         "Login": PUBLIC,
         "Refresh": PUBLIC,
         "Logout": PUBLIC,
         "GetPrincipal": ANY_CALLER,
+        "SetPassword": PUBLIC,
+        # The use case refuses API keys and operators: only users have passwords.
+        "ChangePassword": ANY_CALLER,
     },
     "ApiKeyService": {
         "CreateApiKey": _rule(ADMIN, "api_keys:write"),

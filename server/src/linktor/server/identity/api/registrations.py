@@ -26,8 +26,14 @@ def identity_registrations(
 ) -> list[tuple[Callable[[Any, grpc.aio.Server], None], object]]:
     return [
         (tenant_pb2_grpc.add_TenantServiceServicer_to_server, TenantServicer(identity.tenants)),
-        (user_pb2_grpc.add_UserServiceServicer_to_server, UserServicer(identity.users)),
-        (auth_pb2_grpc.add_AuthServiceServicer_to_server, AuthServicer(identity.sessions)),
+        (
+            user_pb2_grpc.add_UserServiceServicer_to_server,
+            UserServicer(identity.users, identity.passwords),
+        ),
+        (
+            auth_pb2_grpc.add_AuthServiceServicer_to_server,
+            AuthServicer(identity.sessions, identity.passwords),
+        ),
         (
             api_key_pb2_grpc.add_ApiKeyServiceServicer_to_server,
             ApiKeyServicer(identity.api_keys, identity.clock),

@@ -11,8 +11,10 @@ from linktor.server.identity.api.mapping import (
     client_address,
     mask_paths,
     role_from_proto,
+    timestamp,
     user_to_proto,
 )
+from linktor.server.identity.app.passwords import Passwords
 from linktor.server.identity.app.users import UserAdmin
 from linktor.server.shared import names
 from linktor.server.shared.errors import InvalidArgument
@@ -38,8 +40,9 @@ def _user_name(name: str, field: str = "name") -> tuple[str, str]:
 
 
 class UserServicer(user_pb2_grpc.UserServiceServicer):
-    def __init__(self, users: UserAdmin) -> None:
+    def __init__(self, users: UserAdmin, passwords: Passwords) -> None:
         self._users = users
+        self._passwords = passwords
 
     async def CreateUser(
         self, request: user_pb2.CreateUserRequest, context: Context
@@ -119,3 +122,16 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             current_principal(), tenant_id, user_id, client_address(context.peer())
         )
         return user_to_proto(member)
+
+    async def IssuePasswordSetup(
+        self, request: user_pb2.IssuePasswordSetupRequest, context: Context
+    ) -> user_pb2.PasswordSetup:
+        tenant_id, user_id = _user_name(request.name)
+        issued = await self._passwords.issue(
+            current_principal(), tenant_id, user_id, client_address(context.peer())
+        )
+        return user_pb2.PasswordSetup(
+            user=issued.member.name,
+            token=issued.token,
+            expire_time=timestamp(issued.expire_time),
+        )

@@ -183,6 +183,7 @@ class Authenticator:
             user_id=member.user_id,
             role=member.role,
             email=member.email,
+            session_id=claims.session_id,
         )
 
     async def _operator(self, secret: str) -> Principal:

@@ -10,6 +10,7 @@ from typing import Protocol, Self
 from linktor.server.identity.domain.api_key import ApiKey
 from linktor.server.identity.domain.audit import AuditEntry
 from linktor.server.identity.domain.operator import OperatorKey
+from linktor.server.identity.domain.password_setup import PasswordSetup
 from linktor.server.identity.domain.session import AccessClaims, RefreshToken
 from linktor.server.identity.domain.tenant import Tenant, TenantState
 from linktor.server.identity.domain.user import Membership, User
@@ -118,6 +119,30 @@ class RefreshTokenRepository(Protocol):
 
     async def revoke_for_user(self, tenant_id: str, user_id: str, now: datetime) -> int: ...
 
+    async def revoke_for_person(
+        self, user_id: str, now: datetime, *, keep_family: str | None = None
+    ) -> int:
+        """Revoke the person's tokens in every tenant (needs a privileged unit of work), but
+        those of ``keep_family``."""
+        ...
+
+
+class PasswordSetupRepository(Protocol):
+    """One-time password setup tokens, keyed by person (lookups need a privileged unit of
+    work)."""
+
+    async def add(self, setup: PasswordSetup) -> None: ...
+
+    async def get_by_hash(self, token_hash: str) -> PasswordSetup | None: ...
+
+    async def mark_used(self, setup_id: str, now: datetime) -> bool:
+        """Unused and unrevoked -> used, atomically; False when it was not (a race)."""
+        ...
+
+    async def revoke_unused(self, user_id: str, now: datetime) -> int:
+        """Revoke the person's tokens that are neither used nor revoked."""
+        ...
+
 
 class AuditRepository(Protocol):
     async def add(self, entry: AuditEntry) -> None: ...
@@ -184,6 +209,8 @@ class IdentityUnitOfWork(Protocol):
     @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
     @property
+    def password_setups(self) -> PasswordSetupRepository: ...
+    @property
     def audit(self) -> AuditRepository: ...
     @property
     def operator_keys(self) -> OperatorKeyRepository: ...
@@ -237,6 +264,8 @@ class Credentials(Protocol):
         ...
 
     def new_refresh_token(self) -> str: ...
+
+    def new_password_setup_token(self) -> str: ...
 
     def api_key_prefix(self, secret: str) -> str | None:
         """The lookup prefix of an API key secret; None when it is not shaped like one."""

@@ -33,10 +33,14 @@ class AuditAction:
     LOGIN_FAILED = "auth.login_failed"
     LOGOUT = "auth.logout"
     REFRESH_TOKEN_REUSED = "auth.refresh_token_reused"  # noqa: S105 - an action name
+    PASSWORD_SET = "auth.password_set"  # noqa: S105 - an action name
+    PASSWORD_CHANGE = "auth.password_change"  # noqa: S105 - an action name
+    PASSWORD_CHANGE_FAILED = "auth.password_change_failed"  # noqa: S105 - an action name
     USER_CREATE = "user.create"
     USER_ROLE_CHANGE = "user.role_change"
     USER_DEACTIVATE = "user.deactivate"
     USER_REACTIVATE = "user.reactivate"
+    USER_PASSWORD_SETUP_ISSUE = "user.password_setup_issue"  # noqa: S105 - an action name
     API_KEY_CREATE = "api_key.create"
     API_KEY_REVOKE = "api_key.revoke"
     API_KEY_ROTATE = "api_key.rotate"

@@ -13,7 +13,7 @@ import pytest
 from lktest.serve import running_serve, serve_env
 from lktest.tools import grpcurl
 
-from linktor.v1 import message_pb2, message_pb2_grpc
+from linktor.v1 import auth_pb2, auth_pb2_grpc, message_pb2, message_pb2_grpc, user_pb2
 
 pytestmark = pytest.mark.e2e
 
@@ -96,3 +96,31 @@ def test_bad_tenant_create_input_is_one_line_and_changes_nothing(tmp_path: Path)
     )  # fmt: skip
     assert short.returncode != 0
     assert "owner_password: must be at least 12 characters" in short.stderr
+
+
+def test_an_invited_owner_gets_in_with_an_operator_password_setup(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    made = linktor(data, "tenant", "create", "--name", "Beta", "--owner-email", "bo@beta.example")
+    assert made.returncode == 0, made.stderr
+    created = json.loads(made.stdout)
+    assert created["owner"]["state"] == "INVITED"
+    setup = linktor(
+        data, "user", "password-setup", "--tenant", created["tenant"], "--email", "BO@beta.example"
+    )  # fmt: skip
+    assert setup.returncode == 0, setup.stderr
+    issued = json.loads(setup.stdout)
+    assert issued["user"] == created["owner"]["name"]
+    assert issued["token"].startswith("lkps_")
+    missing = linktor(data, "user", "password-setup", "--tenant", "x", "--email", "no@x.example")
+    assert missing.returncode != 0 and "no user with email" in missing.stderr
+
+    with running_serve(data) as serve, grpc.insecure_channel(serve.grpc_target) as channel:
+        auth = auth_pb2_grpc.AuthServiceStub(channel)
+        done = auth.SetPassword(
+            auth_pb2.SetPasswordRequest(token=issued["token"], password="a long enough password")
+        )
+        assert done.user.state == user_pb2.USER_STATE_ACTIVE
+        login = auth.Login(
+            auth_pb2.LoginRequest(email="bo@beta.example", password="a long enough password")
+        )
+        assert login.user.role == user_pb2.ROLE_OWNER

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from linktor.server.identity.adapters.tables import password_setups
 from linktor.server.infra.cache.factory import create_rate_limiter
 from linktor.server.shared.clock import FakeClock
+from linktor.server.shared.principal import Principal
 from linktor.v1 import audit_pb2, auth_pb2, user_pb2
 
 UNAUTH = grpc.StatusCode.UNAUTHENTICATED
@@ -296,3 +297,21 @@ async def test_an_expired_token_changes_nothing(
         user_pb2.GetUserRequest(name=user.name), metadata=bearer(a.api_key)
     )
     assert got.state == user_pb2.USER_STATE_INVITED
+
+
+async def test_an_operator_token_activates_every_invited_membership(ids: IdentityServer) -> None:
+    a, b = await ids.tenant(), await ids.tenant()
+    email = f"multi-{a.id}@example.com"
+    in_a = await invite(ids, a, email)
+    in_b = await invite(ids, b, email)
+    operator = Principal(tenant_id=None, platform_operator=True)
+    user_id = in_a.name.rsplit("/", 1)[1]
+    issued = await ids.identity.passwords.issue(operator, a.id, user_id)
+    await set_password(ids, issued.token)
+    for tenant, user in ((a, in_a), (b, in_b)):
+        got = await ids.stubs.users.GetUser(
+            user_pb2.GetUserRequest(name=user.name), metadata=bearer(tenant.api_key)
+        )
+        assert got.state == user_pb2.USER_STATE_ACTIVE
+    session = await ids.login(email, NEW_PASSWORD, tenant=b.name)
+    assert session.user.name == in_b.name

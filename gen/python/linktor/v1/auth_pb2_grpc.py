@@ -120,8 +120,9 @@ class AuthServiceServicer:
     def ChangePassword(self, request, context):
         """Changes the calling user's password (access token credentials only; API
         keys and operator keys answer FAILED_PRECONDITION). A wrong current
-        password answers UNAUTHENTICATED and changes nothing. Every other session
-        of the person ends; the calling one stays.
+        password answers INVALID_ARGUMENT (field current_password) and changes
+        nothing; attempts are rate limited per account. Every other session of the
+        person ends; the calling one stays.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -59,8 +59,9 @@ class AuthServiceStub:
     ChangePassword: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ChangePasswordRequest, _auth_pb2.ChangePasswordResponse]
     """Changes the calling user's password (access token credentials only; API
     keys and operator keys answer FAILED_PRECONDITION). A wrong current
-    password answers UNAUTHENTICATED and changes nothing. Every other session
-    of the person ends; the calling one stays.
+    password answers INVALID_ARGUMENT (field current_password) and changes
+    nothing; attempts are rate limited per account. Every other session of the
+    person ends; the calling one stays.
     """
 
 @_typing.type_check_only
@@ -94,8 +95,9 @@ class AuthServiceAsyncStub(AuthServiceStub):
     ChangePassword: _aio.UnaryUnaryMultiCallable[_auth_pb2.ChangePasswordRequest, _auth_pb2.ChangePasswordResponse]  # type: ignore[assignment]
     """Changes the calling user's password (access token credentials only; API
     keys and operator keys answer FAILED_PRECONDITION). A wrong current
-    password answers UNAUTHENTICATED and changes nothing. Every other session
-    of the person ends; the calling one stays.
+    password answers INVALID_ARGUMENT (field current_password) and changes
+    nothing; attempts are rate limited per account. Every other session of the
+    person ends; the calling one stays.
     """
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -162,8 +164,9 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_auth_pb2.ChangePasswordResponse, _abc.Awaitable[_auth_pb2.ChangePasswordResponse]]:
         """Changes the calling user's password (access token credentials only; API
         keys and operator keys answer FAILED_PRECONDITION). A wrong current
-        password answers UNAUTHENTICATED and changes nothing. Every other session
-        of the person ends; the calling one stays.
+        password answers INVALID_ARGUMENT (field current_password) and changes
+        nothing; attempts are rate limited per account. Every other session of the
+        person ends; the calling one stays.
         """
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -118,6 +118,8 @@ tenant_app = typer.Typer(help="Tenants (server-side operator tools).", no_args_i
 operator_app = typer.Typer(help="Platform operators.", no_args_is_help=True)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(operator_app, name="operator")
+user_app = typer.Typer(help="A tenant's users (as a platform operator).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
 
 
 async def _with_identity(settings: Settings, action: Any) -> Any:
@@ -215,6 +217,41 @@ def operator_create_key(
                     "operator_key": issued.key.prefix,
                     "name": issued.key.display_name,
                     "secret": issued.secret,
+                }
+            )
+        )
+
+    _run(_with_identity(settings, run))
+
+
+@user_app.command("password-setup")
+def user_password_setup(
+    tenant: Annotated[str, typer.Option("--tenant", help="The tenant id (or tenants/{id}).")],
+    email: Annotated[str, typer.Option("--email", help="The user's login email.")],
+) -> None:
+    """Issue a one-time password setup token for a user (an INVITED owner, or a person of
+    several tenants who forgot their password); print ONE JSON object with the token, shown
+    only here. The person sets their password with AuthService.SetPassword."""
+    settings = _settings()
+
+    async def run(identity: Any) -> None:
+        from linktor.server.identity.domain.user import normalize_email
+        from linktor.server.shared.principal import Principal
+
+        tenant_id = tenant.removeprefix("tenants/")
+        async with identity.store.privileged() as uow:
+            user = await uow.users.get_by_email(normalize_email(email, "email"))
+        if user is None:
+            _fail(f"no user with email {email}")
+        operator = Principal(tenant_id=None, platform_operator=True)
+        issued = await identity.passwords.issue(operator, tenant_id, user.id)
+        typer.echo(
+            json.dumps(
+                {
+                    "user": issued.member.name,
+                    "email": issued.member.email,
+                    "token": issued.token,
+                    "expire_time": issued.expire_time.isoformat(),
                 }
             )
         )

@@ -1815,8 +1815,9 @@ class AsyncAuth(AsyncResource):
     ) -> auth_pb2.ChangePasswordResponse:
         """Changes the calling user's password (access token credentials only; API
         keys and operator keys answer FAILED_PRECONDITION). A wrong current
-        password answers UNAUTHENTICATED and changes nothing. Every other session
-        of the person ends; the calling one stays.
+        password answers INVALID_ARGUMENT (field current_password) and changes
+        nothing; attempts are rate limited per account. Every other session of the
+        person ends; the calling one stays.
 
         Args:
             current_password: The caller's current password.

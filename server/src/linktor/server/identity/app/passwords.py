@@ -39,6 +39,9 @@ from linktor.server.shared.errors import (
 from linktor.server.shared.ids import new_id
 from linktor.server.shared.principal import Principal, Role
 
+# The creator of tokens issued by platform operators (Principal.actor), who may reset people
+# of several tenants.
+OPERATOR = "operator"
 _ASK = "ask an admin of your tenant for a new one"
 TOKEN_NOT_VALID = f"the password setup token is not valid; {_ASK}"
 TOKEN_USED = f"the password setup token was already used; {_ASK}"
@@ -116,7 +119,8 @@ class Passwords:
                     f"{name} is deactivated: reactivate the user (ReactivateUser) before"
                     " issuing a password setup"
                 )
-            await self._only_here(uow, member)
+            if not principal.platform_operator:
+                await self._only_here(uow, member)
             await uow.password_setups.revoke_unused(user_id, now)
             await uow.password_setups.add(
                 PasswordSetup(
@@ -183,7 +187,8 @@ class Passwords:
             tenant = await uow.tenants.get(setup.tenant_id)
             if tenant is not None and tenant.state is TenantState.SUSPENDED:
                 raise suspended_error(tenant.id, tenant.suspend_reason)
-            await self._only_here(uow, member)
+            if setup.creator != OPERATOR:
+                await self._only_here(uow, member)
             if not await uow.password_setups.mark_used(setup.id, now):
                 raise Unauthenticated(TOKEN_USED)
             await uow.password_setups.revoke_unused(setup.user_id, now)

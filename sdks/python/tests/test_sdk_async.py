@@ -86,4 +86,4 @@ async def test_both_clients_have_the_same_surface(aclient: AsyncLinktor, client:
             sync_params = inspect.signature(getattr(sync_group, method)).parameters
             async_params = inspect.signature(getattr(async_group, method)).parameters
             assert list(sync_params) == list(async_params), f"{name}.{method}"
-    assert rpcs == 67  # every RPC of linktor.v1
+    assert rpcs == 70  # every RPC of linktor.v1

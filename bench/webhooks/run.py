@@ -1,7 +1,8 @@
 """Outbound webhooks: deliveries per second to a local receiver, and the lag from an event to
 its first delivery attempt.
 
-Embedded backends (SQLite, in-process bus), the production path end to end: events are written
+Embedded (SQLite, in-process bus) and scaled (PostgreSQL + NATS JetStream from a private
+`scripts/services.sh` set), the production path end to end: events are written
 to the outbox as use cases do, the outbox relay numbers them into the event log and publishes
 them, the fan-out stores a delivery per endpoint, the workers claim, sign (Standard Webhooks)
 and POST them to a receiver on loopback that answers 200 at once.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -40,7 +42,7 @@ from linktor.server.events.app.sequencer import EventSequencer
 from linktor.server.events.domain.types import events_subject
 from linktor.server.identity.adapters.tables import tenants
 from linktor.server.identity.domain.plan import Plan
-from linktor.server.infra.bus.inprocess import InProcessBus
+from linktor.server.infra.bus.factory import create_bus
 from linktor.server.infra.cache.memory import MemoryRateLimiter
 from linktor.server.infra.db import migrate
 from linktor.server.infra.db.engine import create_engine
@@ -59,8 +61,8 @@ from linktor.v1 import event_pb2
 BURST = int(os.environ.get("BENCH_WEBHOOKS_BURST", "1000"))
 LAG_EVENTS = int(os.environ.get("BENCH_WEBHOOKS_LAG_EVENTS", "300"))
 LAG_RATE = 50.0
-TENANT = "bench"
 WORKER_COUNTS = (64, 8)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Plans:
@@ -99,24 +101,34 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def write_events(engine: Any, count: int) -> None:
+async def write_events(engine: Any, tenant: str, count: int) -> None:
     """``count`` events in one transaction, the way a use case records them."""
     now = datetime.now(UTC)
-    async with SqlUnitOfWork(engine, tenant_id=TENANT) as uow:
+    async with SqlUnitOfWork(engine, tenant_id=tenant) as uow:
         outbox = OutboxWriter(uow.connection)
         for _ in range(count):
             event = event_pb2.Event(type="message.created")
             event.create_time.FromDatetime(now)
             outbox.add(
-                OutboxRow(TENANT, events_subject(TENANT), new_id(), event.SerializeToString(), now)
+                OutboxRow(tenant, events_subject(tenant), new_id(), event.SerializeToString(), now)
             )
         await outbox.flush()
         await uow.commit()
 
 
-async def bench(data_dir: Path, workers: int) -> dict[str, Any]:
+async def bench(data_dir: Path, workers: int, services: Any = None) -> dict[str, Any]:
+    """One run; ``services`` (lktest's PrivateServices): on PostgreSQL and NATS, else embedded."""
+    # A tenant of its own per run: the runs share NATS, whose duplicate window would drop
+    # events numbered like an earlier run's (message ids are tenant + sequence).
+    tenant = f"bench{new_id()[-12:]}"
+    scaled: dict[str, Any] = {}
+    if services is not None:
+        scaled = {
+            "database_url": await services.create_database("lkwebhooks"),
+            "nats_url": services.nats_url,
+        }
     settings = load_settings(
-        data_dir=data_dir, webhook_allow_hosts="127.0.0.1", webhook_workers=workers
+        data_dir=data_dir, webhook_allow_hosts="127.0.0.1", webhook_workers=workers, **scaled
     )
     engine = create_engine(settings.effective_database_url)
     await migrate.upgrade(engine)
@@ -124,7 +136,7 @@ async def bench(data_dir: Path, workers: int) -> dict[str, Any]:
         now = datetime.now(UTC)
         await uow.connection.execute(
             insert(tenants).values(
-                id=TENANT,
+                id=tenant,
                 display_name="Bench",
                 state="ACTIVE",
                 plan="free",
@@ -133,7 +145,7 @@ async def bench(data_dir: Path, workers: int) -> dict[str, Any]:
             )
         )
         await uow.commit()
-    bus = InProcessBus()
+    bus = create_bus(settings.nats_url)
     await bus.start()
     clock = SystemClock()
 
@@ -162,14 +174,14 @@ async def bench(data_dir: Path, workers: int) -> dict[str, Any]:
     try:
         async with serve_asgi(app) as base_url:
             await webhooks.endpoints.create(
-                Principal(tenant_id=TENANT, role=Role.ADMIN),
-                TENANT,
+                Principal(tenant_id=tenant, role=Role.ADMIN),
+                tenant,
                 EndpointDraft(url=f"{base_url}/hook", rate_limit=RateLimit(10_000, 10_000)),
             )
             # Throughput: a burst.
             arrivals.expect(BURST)
             started = time.time()
-            await write_events(engine, BURST)
+            await write_events(engine, tenant, BURST)
             relay.wake()
             await arrivals.all_arrived.wait()
             burst_seconds = time.time() - started
@@ -179,12 +191,12 @@ async def bench(data_dir: Path, workers: int) -> dict[str, Any]:
             first_sequence = BURST + 1
             for i in range(LAG_EVENTS):
                 created[first_sequence + i] = time.time()
-                await write_events(engine, 1)
+                await write_events(engine, tenant, 1)
                 relay.wake()
                 await asyncio.sleep(1 / LAG_RATE)
             await arrivals.all_arrived.wait()
             lags = [
-                (arrivals.first[f"evt_{TENANT}_{sequence}"] - at) * 1000
+                (arrivals.first[f"evt_{tenant}_{sequence}"] - at) * 1000
                 for sequence, at in created.items()
             ]
     finally:
@@ -209,16 +221,28 @@ async def bench(data_dir: Path, workers: int) -> dict[str, Any]:
 
 
 def main() -> dict[str, Any]:
-    """The default worker count (LINKTOR_WEBHOOK_WORKERS=64) and a small one: on SQLite every
-    claim and record is a write transaction, and fewer concurrent writers wait less."""
+    """The default worker count (LINKTOR_WEBHOOK_WORKERS=64) and a small one, on each backend:
+    on SQLite every claim and record is a write transaction, and fewer concurrent writers wait
+    less."""
+    # The scaled runs use the test-suite's private service set (lktest).
+    sys.path.insert(0, str(ROOT / "server" / "tests"))
+    from lktest.private_services import private_services
+
     runs: dict[str, Any] = {}
-    for workers in WORKER_COUNTS:
-        with tempfile.TemporaryDirectory() as tmp:
-            runs[f"workers_{workers}"] = asyncio.run(bench(Path(tmp), workers))
+    with private_services("lk-bench-wh-") as services:
+        for backend, svc in (("embedded", None), ("scaled", services)):
+            for workers in WORKER_COUNTS:
+                with tempfile.TemporaryDirectory() as tmp:
+                    runs[f"{backend}_workers_{workers}"] = asyncio.run(
+                        bench(Path(tmp), workers, svc)
+                    )
     return {
         "benchmark": "webhooks",
-        "backend": "embedded (SQLite, in-process bus)",
-        "metrics": runs[f"workers_{WORKER_COUNTS[0]}"],
+        "backends": {
+            "embedded": "SQLite, in-process bus",
+            "scaled": "PostgreSQL + NATS JetStream (private services.sh set)",
+        },
+        "metrics": runs[f"scaled_workers_{WORKER_COUNTS[0]}"],
         "runs": runs,
         "load_average_1m": round(os.getloadavg()[0], 2),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -43,10 +44,23 @@ def _settings() -> Settings:
     return settings
 
 
-def _run(coro: object) -> None:
-    """Run a coroutine; turn known failures into one line."""
+def _loop_runner(event_loop: str) -> Callable[[Any], object]:
+    if event_loop != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if event_loop == "uvloop":
+                _fail("LINKTOR_EVENT_LOOP=uvloop but uvloop is not installed", 2)
+        else:
+            return uvloop.run
+    return asyncio.run
+
+
+def _run(coro: object, *, event_loop: str = "asyncio") -> None:
+    """Run a coroutine; turn known failures into one line. ``event_loop``: Settings.event_loop
+    (the long-running commands use uvloop when it is there)."""
     try:
-        asyncio.run(coro)  # type: ignore[arg-type]
+        _loop_runner(event_loop)(coro)
     except KeyboardInterrupt:
         pass
     except (DomainError, OSError, ConnectionError) as exc:
@@ -82,7 +96,7 @@ def serve(
         if banner:
             _print_banner(platform)
 
-    _run(run_serve(settings, on_ready=announce))
+    _run(run_serve(settings, on_ready=announce), event_loop=settings.event_loop)
 
 
 @app.command()
@@ -92,7 +106,7 @@ def worker() -> None:
     settings = _settings()
     from linktor.server.workers import run_workers
 
-    _run(run_workers(settings))
+    _run(run_workers(settings), event_loop=settings.event_loop)
 
 
 @app.command()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sdktest import LiveServer, TenantLogin
 
-from linktor.sdk import Linktor
+from linktor.sdk import Linktor, accounts, errors
 
 pytestmark = pytest.mark.e2e
 
@@ -179,3 +179,40 @@ def test_tail_prints_events_as_json_lines(
         "messages", "tail", "--after", str(latest), "--conversation", conversation, "--limit", "1"
     )  # fmt: skip
     assert "tail me" in ok(human)
+
+
+def test_an_invited_user_sets_a_password_then_logs_in(
+    msgfy: Msgfy, live: LiveServer, tenant: TenantLogin
+) -> None:
+    email = f"agent-{os.urandom(4).hex()}@acme.example"
+    with Linktor(api_key=tenant.api_key, address=live.address) as admin:
+        invited = admin.users.create(user={"email": email, "role": "ROLE_AGENT"})
+        setup = admin.users.issue_password_setup(invited.name)
+    assert setup.token.startswith("lkps_")
+    # The SDK, without credentials: a wrong token is a typed error and changes nothing.
+    with pytest.raises(errors.Unauthenticated):
+        accounts.set_password("lkps_not-a-token", "a long new password", address=live.address)
+
+    answer = json.loads(
+        ok(
+            msgfy(
+                "--json", "set-password", "--address", live.address,
+                "--token", setup.token, "--password", "a long new password",
+            )
+        )
+    )  # fmt: skip
+    assert answer == {"user": invited.name, "email": email}
+    ok(
+        msgfy(
+            "--profile", "agent", "login", "--address", live.address,
+            "--email", email, "--password", "a long new password",
+        )
+    )  # fmt: skip
+    # The token worked once: a second use is refused in one line, exit code 3.
+    again = msgfy(
+        "set-password", "--address", live.address,
+        "--token", setup.token, "--password", "another long password",
+    )  # fmt: skip
+    assert again.returncode == 3, again.stderr
+    assert "used" in again.stderr
+    assert "Traceback" not in again.stderr

@@ -13,7 +13,7 @@ from rich.progress import Progress
 
 from linktor.msgfy import bulk, output, profiles
 from linktor.msgfy.output import label, short
-from linktor.sdk import Linktor, content, errors
+from linktor.sdk import Linktor, accounts, content, errors
 
 #: Exit codes, by the exception that ends the command.
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
@@ -120,6 +120,30 @@ def login(
         output.emit_json({"profile": name, "tenant": principal.tenant, "principal": who})
     else:
         output.stdout.print(f"Logged in to {principal.tenant} as {who} (profile {name!r}).")
+
+
+@app.command("set-password")
+def set_password(
+    token: Annotated[
+        str | None,
+        typer.Option(help="The one-time setup token (lkps_...) an admin gave you (prompted)."),
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(help="The new password, 12+ characters (prompted).")
+    ] = None,
+    address: Annotated[str, typer.Option(help="The gRPC address of Linktor.")] = "127.0.0.1:9090",
+) -> None:
+    """Set your password with a setup token (an invitation or a reset), then `msgfy login`."""
+    secret_token = token or typer.prompt("Setup token", hide_input=True)
+    secret = password or typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    user = accounts.set_password(secret_token, secret, address=address, timeout=state.timeout)
+    if state.as_json:
+        output.emit_json({"user": user.name, "email": user.email})
+    else:
+        output.stdout.print(
+            f"Password set for {user.email} ({user.name}). Log in with:"
+            f" msgfy login --address {address} --email {user.email}"
+        )
 
 
 # ---------------------------------------------------------------- channels

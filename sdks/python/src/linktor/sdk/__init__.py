@@ -5,11 +5,12 @@
 >>> client.messages.send(channel="ch_1", to="+15551234567", text="Hello!")
 
 Modules: :mod:`linktor.sdk.errors` (every exception, in one place),
+:mod:`linktor.sdk.accounts` (set a password with a setup token, before logging in),
 :mod:`linktor.sdk.content` (message content builders), :mod:`linktor.sdk.webhooks`
 (verify and parse Linktor webhooks), :mod:`linktor.sdk.options` (retries, timeouts).
 """
 
-from linktor.sdk import content, errors
+from linktor.sdk import accounts, content, errors
 from linktor.sdk._version import __version__
 from linktor.sdk.client_async import AsyncLinktor
 from linktor.sdk.client_sync import Linktor
@@ -35,6 +36,7 @@ __all__ = [
     "RetryPolicy",
     "Tokens",
     "__version__",
+    "accounts",
     "content",
     "errors",
 ]

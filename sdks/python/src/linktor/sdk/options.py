@@ -102,6 +102,14 @@ class ClientOptions:
         host = self.address.rsplit(":", 1)[0] if ":" in self.address else self.address
         return host not in _LOCAL_HOSTS
 
+    def open_channel(self) -> grpc.Channel:
+        """A new (blocking API) channel to the server, TLS or not as configured."""
+        if self.uses_tls:
+            return grpc.secure_channel(
+                self.target, self.channel_credentials(), self.channel_options()
+            )
+        return grpc.insecure_channel(self.target, self.channel_options())
+
     def channel_credentials(self) -> grpc.ChannelCredentials:
         return grpc.ssl_channel_credentials(root_certificates=self.root_certificates)
 

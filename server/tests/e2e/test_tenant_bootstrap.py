@@ -124,3 +124,33 @@ def test_an_invited_owner_gets_in_with_an_operator_password_setup(tmp_path: Path
             auth_pb2.LoginRequest(email="bo@beta.example", password="a long enough password")
         )
         assert login.user.role == user_pb2.ROLE_OWNER
+
+
+def test_operator_keys_are_listed_and_revoked_on_the_server(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    made = linktor(data, "operator", "create-key", "--name", "ops@example.com")
+    assert made.returncode == 0, made.stderr
+    key = json.loads(made.stdout)
+    listed = linktor(data, "operator", "list-keys")
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(r["operator_key"], r["name"], r["revoke_time"]) for r in rows] == [
+        (key["operator_key"], "ops@example.com", None)
+    ]
+    assert key["secret"] not in listed.stdout
+    revoked = linktor(data, "operator", "revoke-key", key["operator_key"])
+    assert revoked.returncode == 0, revoked.stderr
+    assert json.loads(revoked.stdout)["revoke_time"]
+    unknown = linktor(data, "operator", "revoke-key", "lko_nosuchkey")
+    assert unknown.returncode != 0
+    assert "no operator key has the prefix" in unknown.stderr and "Traceback" not in unknown.stderr
+    # A revoked key opens nothing (a fresh process: no cache to wait out).
+    with running_serve(data) as serve:
+        answer = subprocess.run(
+            [
+                grpcurl(), "-plaintext", "-H", f"authorization: Bearer {key['secret']}",
+                serve.grpc_target, "linktor.v1.TenantService/ListTenants",
+            ],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert answer.returncode != 0 and "revoked" in answer.stderr

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from linktor.server.identity.adapters.sql import SqlIdentityUnitOfWork
 from linktor.server.identity.adapters.sql_audit import SqlUsageRepository
 from linktor.server.identity.domain.plan import Limit, Plan
-from linktor.server.shared.errors import FailedPrecondition
+from linktor.server.shared.errors import FailedPrecondition, NotFound
 from linktor.v1 import api_key_pb2, audit_pb2, auth_pb2, tenant_pb2, user_pb2
 
 
@@ -244,3 +244,25 @@ async def test_plan_limits_hold_under_concurrent_creates(ids: IdentityServer) ->
         api_key_pb2.ListApiKeysRequest(parent=a.name), metadata=bearer(a.api_key)
     )
     assert len(listed.api_keys) == 2
+
+
+async def test_operator_keys_are_listed_without_secrets_and_revoked(ids: IdentityServer) -> None:
+    issued = await ids.identity.operators.create_key("ops-rotation@example.com")
+    operator = bearer(issued.secret)
+    listing = tenant_pb2.ListTenantsRequest()
+    await ids.stubs.tenants.ListTenants(listing, metadata=operator)
+    keys = {k.prefix: k for k in await ids.identity.operators.list_keys()}
+    listed = keys[issued.key.prefix]
+    assert listed.display_name == "ops-rotation@example.com" and listed.revoke_time is None
+    assert issued.secret not in repr(listed) and listed.secret_hash != issued.secret
+
+    revoked = await ids.identity.operators.revoke_key(issued.key.prefix)
+    assert revoked.revoke_time is not None
+    refused = await fails(ids.stubs.tenants.ListTenants(listing, metadata=operator))
+    assert refused.code == grpc.StatusCode.UNAUTHENTICATED
+    assert "revoked" in refused.message
+    # Idempotent: the first revoke time stays.
+    again = await ids.identity.operators.revoke_key(issued.key.prefix)
+    assert again.revoke_time == revoked.revoke_time
+    with pytest.raises(NotFound, match="no operator key"):
+        await ids.identity.operators.revoke_key("lko_nosuchkey")

@@ -238,6 +238,42 @@ def operator_create_key(
     _run(_with_identity(settings, run))
 
 
+def _operator_key_json(key: Any) -> dict[str, Any]:
+    return {
+        "operator_key": key.prefix,
+        "name": key.display_name,
+        "create_time": key.create_time.isoformat(),
+        "revoke_time": key.revoke_time.isoformat() if key.revoke_time else None,
+    }
+
+
+@operator_app.command("list-keys")
+def operator_list_keys() -> None:
+    """List the platform operator keys (prefix, holder, created, revoked), one JSON object
+    per line; secrets are never stored, so never shown."""
+    settings = _settings()
+
+    async def run(identity: Any) -> None:
+        for key in await identity.operators.list_keys():
+            typer.echo(json.dumps(_operator_key_json(key)))
+
+    _run(_with_identity(settings, run))
+
+
+@operator_app.command("revoke-key")
+def operator_revoke_key(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (lko_...), from list-keys.")],
+) -> None:
+    """Revoke a platform operator key; print it as JSON. Idempotent."""
+    settings = _settings()
+
+    async def run(identity: Any) -> None:
+        key = await identity.operators.revoke_key(prefix)
+        typer.echo(json.dumps(_operator_key_json(key)))
+
+    _run(_with_identity(settings, run))
+
+
 @user_app.command("password-setup")
 def user_password_setup(
     tenant: Annotated[str, typer.Option("--tenant", help="The tenant id (or tenants/{id}).")],

@@ -140,6 +140,8 @@ def build_identity(
             on_change=lambda key: authenticator.forget_api_key(key.prefix),
         ),
         audit=AuditLog(store),
-        operators=OperatorAdmin(store, credentials, clock),
+        operators=OperatorAdmin(
+            store, credentials, clock, on_revoke=authenticator.forget_operator_key
+        ),
         clock=clock,
     )

@@ -3,6 +3,7 @@ operator keys."""
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 from typing import Any
 
@@ -291,8 +292,22 @@ class SqlOperatorKeyRepository:
     async def get_by_prefix(self, prefix: str) -> OperatorKey | None:
         query = select(operator_keys).where(operator_keys.c.prefix == prefix)
         row = (await self._conn.execute(query)).one_or_none()
-        if row is None:
-            return None
-        return OperatorKey(
-            row.id, row.display_name, row.prefix, row.secret_hash, row.create_time, row.revoke_time
+        return None if row is None else _operator_key(row)
+
+    async def list(self) -> builtins.list[OperatorKey]:
+        query = select(operator_keys).order_by(operator_keys.c.create_time, operator_keys.c.id)
+        return [_operator_key(row) for row in await self._conn.execute(query)]
+
+    async def revoke(self, prefix: str, now: datetime) -> OperatorKey | None:
+        await self._conn.execute(
+            update(operator_keys)
+            .where(operator_keys.c.prefix == prefix, operator_keys.c.revoke_time.is_(None))
+            .values(revoke_time=now)
         )
+        return await self.get_by_prefix(prefix)
+
+
+def _operator_key(row: Any) -> OperatorKey:
+    return OperatorKey(
+        row.id, row.display_name, row.prefix, row.secret_hash, row.create_time, row.revoke_time
+    )

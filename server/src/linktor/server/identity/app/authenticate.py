@@ -251,6 +251,9 @@ class Authenticator:
     def forget_api_key(self, prefix: str) -> None:
         self._keys.drop(prefix)
 
+    def forget_operator_key(self, prefix: str) -> None:
+        self._operators.drop(prefix)
+
     def forget_member(self, tenant_id: str, user_id: str) -> None:
         self._members.drop((tenant_id, user_id))
 

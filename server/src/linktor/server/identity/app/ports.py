@@ -165,6 +165,15 @@ class OperatorKeyRepository(Protocol):
 
     async def get_by_prefix(self, prefix: str) -> OperatorKey | None: ...
 
+    async def list(self) -> builtins.list[OperatorKey]:
+        """Every operator key, revoked ones included, oldest first."""
+        ...
+
+    async def revoke(self, prefix: str, now: datetime) -> OperatorKey | None:
+        """Revoke the key (idempotent: a revoked key keeps its first revoke time); the key,
+        or None when no key has that prefix."""
+        ...
+
 
 class UsageRepository(Protocol):
     async def consume(

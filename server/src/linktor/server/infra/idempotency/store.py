@@ -75,20 +75,11 @@ class SqlIdempotencyStore:
         if not records:
             return set()
         dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(idempotency_keys).values(
-            [
-                {
-                    "tenant_id": tenant_id,
-                    "scope": scope,
-                    "key": key,
-                    "request_hash": records[key].request_hash,
-                    "resource_name": records[key].resource_name,
-                    "create_time": now,
-                    "expire_time": now + ttl,
-                }
-                for key in sorted(records)
-            ]
-        )
+        # One statement for every row, executed with a list of parameter sets: SQLAlchemy
+        # renders it as batched multi-row VALUES ("insertmanyvalues") from ONE cached
+        # compilation. A multi-row .values([...]) is never cached and was compiled anew for
+        # every batch (8 % of serve's CPU in bench/pipeline).
+        statement = dialect.insert(idempotency_keys)
         excluded = statement.excluded
         statement = statement.on_conflict_do_update(
             index_elements=[
@@ -104,7 +95,19 @@ class SqlIdempotencyStore:
             },
             where=idempotency_keys.c.expire_time <= now,
         ).returning(idempotency_keys.c.key)
-        return {row.key for row in await self._conn.execute(statement)}
+        rows = [
+            {
+                "tenant_id": tenant_id,
+                "scope": scope,
+                "key": key,
+                "request_hash": records[key].request_hash,
+                "resource_name": records[key].resource_name,
+                "create_time": now,
+                "expire_time": now + ttl,
+            }
+            for key in sorted(records)
+        ]
+        return {row.key for row in await self._conn.execute(statement, rows)}
 
     async def put(
         self,

@@ -4,14 +4,11 @@ provider has it, provider webhooks in, statuses and the event stream, on both ba
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import grpc
 import pytest
+from lktest.media import backend_env, eventually
 from lktest.platform import (
     client_for,
     create_tenant,
@@ -20,44 +17,16 @@ from lktest.platform import (
     provider_log,
 )
 from lktest.serve import running_serve
-from lktest.services import SERVICES, create_pg_database, drop_pg_database, require_service
 
 from linktor.v1 import content_pb2, event_pb2, message_pb2
 
 pytestmark = pytest.mark.e2e
 
-T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T | None], timeout: float = 30.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
+__all__ = ["backend_env"]  # the fixture, imported for pytest
 
 
 def text(body: str) -> content_pb2.MessageContent:
     return content_pb2.MessageContent(text=content_pb2.TextContent(body=body))
-
-
-@pytest.fixture(params=["embedded", "scaled"])
-def backend_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
-    if request.param == "embedded":
-        yield {}
-        return
-    require_service(SERVICES.nats_url, "NATS")
-    require_service(SERVICES.redis_url, "Redis")
-    url = asyncio.run(create_pg_database("lk_e2e"))
-    yield {
-        "LINKTOR_DATABASE_URL": url,
-        "LINKTOR_NATS_URL": SERVICES.nats_url,
-        "LINKTOR_REDIS_URL": SERVICES.redis_url,
-        "LINKTOR_MIGRATE_ON_START": "true",
-    }
-    asyncio.run(drop_pg_database(url))
 
 
 def test_send_receive_statuses_and_events(tmp_path: Path, backend_env: dict[str, str]) -> None:

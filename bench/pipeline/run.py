@@ -186,7 +186,7 @@ def _cpu_summary(seconds: dict[str, float], messages: int) -> dict[str, Any]:
 
 
 async def _backend_run(
-    deploy: Deployment, options: Options, work: Path, services: PrivateServices | None
+    deploy: Deployment, options: Options, services: PrivateServices | None
 ) -> dict[str, Any]:
     probe = StatusProbe(deploy.database_url)
     sampler = MemorySampler(deploy.pids())
@@ -219,9 +219,9 @@ async def _backend_run(
             name="open", recipients=options.recipients,
             rate=options.open_loop_rate, seconds=options.open_loop_seconds,
         )  # fmt: skip
-    if scaled and options.floor:
+    if scaled and options.floor and services is not None:
         assert deploy.database_url.startswith("postgresql")
-        nats_url = os.environ["LINKTOR_BENCH_NATS_URL"]
+        nats_url = services.nats_url
         cpu.start()
         floor = await measure_floor(
             deploy.database_url, nats_url, options.messages, options.concurrency
@@ -285,13 +285,12 @@ def measure(options: Options) -> dict[str, Any]:
         services: PrivateServices | None = None
         if "scaled" in options.backends:
             services = stack.enter_context(private_services("lk-bench-"))
-            os.environ["LINKTOR_BENCH_NATS_URL"] = services.nats_url
         for backend in options.backends:
             print(f"pipeline: {backend} ({options.topology})", file=sys.stderr)
             with deployment(
                 backend, work, services=services, topology=options.topology, adapter=NO_OP_ADAPTER
             ) as deploy:
-                metrics[backend] = asyncio.run(_backend_run(deploy, options, work, services))
+                metrics[backend] = asyncio.run(_backend_run(deploy, options, services))
     return {
         "benchmark": "pipeline",
         "schema": SCHEMA,

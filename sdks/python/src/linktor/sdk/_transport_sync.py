@@ -100,8 +100,12 @@ class Transport:
         self.options = options
         if channel is not None:
             self.channel = channel
+        elif options.uses_tls:
+            self.channel = grpc.secure_channel(
+                options.target, options.channel_credentials(), options.channel_options()
+            )
         else:
-            self.channel = options.open_channel()
+            self.channel = grpc.insecure_channel(options.target, options.channel_options())
         self._stubs: dict[type[Any], Any] = {}
         self.session = Session(credentials, on_tokens, auth_pb2_grpc.AuthServiceStub(self.channel))
         self._tenant = (

@@ -10,8 +10,9 @@ UV_VERSION := 0.13.8
 UV := .tools/uv/bin/uv
 PY := .venv/bin/python
 BUF := tools/node_modules/.bin/buf
-# Generated Python, OpenAPI and SDK code: written only by `make gen`.
-GEN_DIRS := gen
+# Generated Python, OpenAPI and SDK code, written only by `make gen`: gen/, and the Python
+# SDK's generated layer and sync twins (sdks/python/tools/generate.py).
+GEN_DIRS := gen sdks/python/src/linktor/sdk/_generated 'sdks/python/src/linktor/sdk/*_sync.py'
 BUF_BREAKING_AGAINST ?= .git\#ref=HEAD~1
 
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
@@ -79,11 +80,11 @@ sdk-python-docs: setup ## Python SDK reference docs from docstrings (pdoc) into 
 	$(PY) -m pdoc -o docs/sdk/python --docformat google linktor.sdk
 
 .PHONY: check-gen
-check-gen: gen ## Fail if `make gen` changes anything under gen/.
+check-gen: gen ## Fail if `make gen` changes any generated file (gen/, the SDK's generated layer).
 	@if [ -n "$$(git status --porcelain -- $(GEN_DIRS))" ]; then \
-	  echo "gen/ is out of date with proto/: run 'make gen' and commit the result." >&2; \
+	  echo "generated code is out of date: run 'make gen' and commit the result." >&2; \
 	  git status --porcelain -- $(GEN_DIRS) >&2; git --no-pager diff --stat -- $(GEN_DIRS) >&2; exit 1; fi
-	@echo "gen/ is up to date."
+	@echo "generated code is up to date."
 
 .PHONY: buf-lint
 buf-lint: setup $(BUF) ## buf lint and buf format on proto/.
